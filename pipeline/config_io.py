@@ -1,0 +1,194 @@
+"""Generic config plumbing: presets from YAML, ``--set key.path=value`` overrides, validation.
+
+Works on any tree of dataclasses. Unknown keys and presets are errors that name the
+bad key and the closest valid ones. Attribute docstrings become help text.
+"""
+from __future__ import annotations
+
+import ast
+import dataclasses
+import difflib
+import inspect
+import textwrap
+import typing
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PRESET_DIR = Path(__file__).resolve().parents[1] / "configs"
+
+
+class ConfigError(ValueError):
+    """A bad preset, key or value; the message names it and what would be accepted."""
+
+
+def _close(name: str, options) -> str:
+    m = difflib.get_close_matches(name, list(options), n=3, cutoff=0.5)
+    return f"; did you mean {', '.join(m)}?" if m else f"; valid: {', '.join(sorted(options))}"
+
+
+def presets() -> list[str]:
+    return sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
+
+
+def load_preset(name: str) -> dict:
+    path = PRESET_DIR / f"{name}.yaml"
+    if not path.is_file():
+        raise ConfigError(f"unknown preset {name!r}" + _close(name, presets()))
+    return load_yaml(path)
+
+
+def load_yaml(path: str | Path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} not found")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise ConfigError(f"config file {path} is not valid YAML: {e}") from e
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of sections, got {type(data).__name__}")
+    return data
+
+
+def _coerce(value: Any, tp: Any, key: str) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin is typing.Union or str(origin) == "types.UnionType":
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for a in args:
+            if a is type(None):
+                continue
+            try:
+                return _coerce(value, a, key)
+            except ConfigError as e:
+                errors.append(str(e))
+        raise ConfigError(errors[0] if errors else f"{key}: bad value {value!r}")
+    if origin is typing.Literal:
+        if value not in args:
+            raise ConfigError(f"{key}: {value!r} is not one of {', '.join(map(repr, args))}" +
+                              _close(str(value), [str(a) for a in args]))
+        return value
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no", "1", "0"):
+            return value.lower() in ("true", "yes", "1")
+        raise ConfigError(f"{key}: expected true/false, got {value!r}")
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise ConfigError(f"{key}: expected an integer, got {value!r}")
+        try:
+            f = float(value)
+        except ValueError:
+            raise ConfigError(f"{key}: expected an integer, got {value!r}") from None
+        if f != int(f):
+            raise ConfigError(f"{key}: expected an integer, got {value!r}")
+        return int(f)
+    if tp is float:
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{key}: expected a number, got {value!r}") from None
+    if tp is str:
+        return str(value)
+    if origin in (tuple, list):
+        if isinstance(value, str):
+            value = [v for v in value.split(",") if v]
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{key}: expected a list, got {value!r}")
+        inner = args[0] if args else Any
+        items = [_coerce(v, inner, key) if inner is not Any else v for v in value]
+        return tuple(items) if origin is tuple else items
+    return value
+
+
+def _hints(cls) -> dict:
+    return typing.get_type_hints(cls)
+
+
+def apply_dict(cfg: Any, data: dict, prefix: str = "") -> None:
+    """Merge a nested mapping into a dataclass tree in place, validating every key and value."""
+    fields = {f.name: f for f in dataclasses.fields(cfg)}
+    hints = _hints(type(cfg))
+    for k, v in data.items():
+        key = f"{prefix}{k}"
+        if k not in fields:
+            raise ConfigError(f"unknown config key {key!r}" + _close(k, [f"{prefix}{n}" for n in fields]
+                                                                     if False else fields))
+        cur = getattr(cfg, k)
+        if dataclasses.is_dataclass(cur):
+            if not isinstance(v, dict):
+                raise ConfigError(f"{key}: expected a section (mapping), got {v!r}")
+            apply_dict(cur, v, key + ".")
+        else:
+            setattr(cfg, k, _coerce(v, hints[k], key))
+
+
+def all_keys(cfg: Any, prefix: str = "") -> list[str]:
+    out = []
+    for f in dataclasses.fields(cfg):
+        v = getattr(cfg, f.name)
+        if dataclasses.is_dataclass(v):
+            out += all_keys(v, f"{prefix}{f.name}.")
+        else:
+            out.append(f"{prefix}{f.name}")
+    return out
+
+
+def apply_override(cfg: Any, expr: str) -> None:
+    """Apply one ``key.path=value`` override (value parsed as YAML)."""
+    if "=" not in expr:
+        raise ConfigError(f"--set {expr!r}: expected key.path=value")
+    key, raw = expr.split("=", 1)
+    key = key.strip()
+    parts = key.split(".")
+    if key not in all_keys(cfg):
+        raise ConfigError(f"unknown config key {key!r}" + _close(key, all_keys(cfg)))
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    node: dict = {}
+    cur = node
+    for p in parts[:-1]:
+        cur[p] = {}
+        cur = cur[p]
+    cur[parts[-1]] = value
+    apply_dict(cfg, node)
+
+
+def to_dict(cfg: Any) -> dict:
+    return dataclasses.asdict(cfg)
+
+
+def attribute_docs(cls) -> dict[str, str]:
+    """Attribute docstrings of a dataclass (the string literal right after each field)."""
+    try:
+        src = textwrap.dedent(inspect.getsource(cls))
+    except (OSError, TypeError):
+        return {}
+    tree = ast.parse(src)
+    docs: dict[str, str] = {}
+    body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+    for a, b in zip(body, body[1:]):
+        if isinstance(a, ast.AnnAssign) and isinstance(a.target, ast.Name) and isinstance(b, ast.Expr) \
+                and isinstance(getattr(b, "value", None), ast.Constant) and isinstance(b.value.value, str):
+            docs[a.target.id] = " ".join(b.value.value.split())
+    return docs
+
+
+def describe(cfg: Any, prefix: str = "") -> list[tuple[str, Any, str]]:
+    """(key, current value, doc) for every leaf of the config tree: the CLI's config help."""
+    out = []
+    docs = attribute_docs(type(cfg))
+    for f in dataclasses.fields(cfg):
+        v = getattr(cfg, f.name)
+        if dataclasses.is_dataclass(v):
+            out += describe(v, f"{prefix}{f.name}.")
+        else:
+            out.append((f"{prefix}{f.name}", v, docs.get(f.name, "")))
+    return out

@@ -1,0 +1,159 @@
+#!/usr/bin/env python
+"""Render the synthetic avatar corpus the embedded CLIP model and the generator learn from.
+
+Each avatar is drawn from the attribute space (nerf.avatar_spec), rendered from random
+views, lighting and backgrounds with the project's surface renderer, and captioned
+from three disjoint template groups (train / evaluator / heldout, nerf.captions).
+Attribute combinations whose hash falls in the held-out bucket go to the test split
+only, so test prompts are unseen in content and in wording. Material swatches from
+texture.swatches are added with material captions.
+
+    python scripts/make_corpus.py --out data/corpus --avatars 8000 --views 4
+
+Writes OUT/images.npy (uint8 [N, S, S, 3]), OUT/meta.jsonl (one record per image) and
+OUT/info.json. Deterministic for a given --seed and --workers.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing as mp
+import os
+import random
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from nerf.avatar_spec import sample_spec  # noqa: E402
+from nerf.cameras import View  # noqa: E402
+from nerf.captions import caption  # noqa: E402
+from nerf.surface_render import Lighting, render_template  # noqa: E402
+from nerf.template import TemplateParams  # noqa: E402
+
+HELDOUT_BUCKETS = 7
+
+
+def is_heldout(spec) -> bool:
+    """True for the held-out attribute combinations (about 1 in 7 of (upper colour, garment, lower colour))."""
+    key = f"{spec.upper_color}|{spec.upper}|{spec.lower_color}".encode()
+    return zlib.crc32(key) % HELDOUT_BUCKETS == 0
+
+
+def random_background(rng: random.Random, size: int) -> torch.Tensor:
+    kind = rng.random()
+    c1 = torch.tensor([rng.random() for _ in range(3)])
+    if kind < 0.4:
+        return c1.expand(size, size, 3).clone()
+    if kind < 0.75:
+        c2 = torch.tensor([rng.random() for _ in range(3)])
+        t = torch.linspace(0, 1, size)[:, None, None]
+        return (c1 * (1 - t) + c2 * t).expand(size, size, 3).clone()
+    g = torch.Generator().manual_seed(rng.randrange(2**31))
+    lowres = torch.rand(3, 8, 8, generator=g)
+    noise = torch.nn.functional.interpolate(lowres[None], size=(size, size), mode="bilinear", align_corners=False)[0]
+    return (0.5 * noise.permute(1, 2, 0) + 0.5 * c1).clamp(0, 1)
+
+
+def random_lighting(rng: random.Random) -> Lighting:
+    az = rng.uniform(-math.pi, math.pi)
+    el = rng.uniform(0.2, 1.2)
+    d = (math.sin(az) * math.cos(el), math.sin(el), math.cos(az) * math.cos(el))
+    return Lighting(direction=d, ambient=rng.choice([1.0, rng.uniform(0.4, 0.9)]), specular=rng.uniform(0.2, 0.7))
+
+
+def render_avatar(i: int, seed: int, views: int, size: int) -> list[dict]:
+    rng = random.Random(seed * 1_000_003 + i)
+    spec = sample_spec(rng)
+    split = "test" if is_heldout(spec) else "train"
+    params = TemplateParams.from_spec(spec)
+    vs = [View(rng.uniform(0, 2 * math.pi), rng.uniform(-0.1, 0.4)) for _ in range(views)]
+    # one render per view so each gets its own lighting and background
+    out = []
+    groups = ("heldout",) if split == "test" else ("train", "evaluator")
+    caps = {g: [caption(spec, rng, g) for _ in range(3)] for g in groups}
+    caps["full"] = [caption(spec, rng, "heldout" if split == "test" else "train", full=True)]
+    for v in vs:
+        bg = random_background(rng, size)[None]
+        img = render_template(params, [v], size, bg, random_lighting(rng))[0]
+        out.append({"image": (img.numpy() * 255).round().astype(np.uint8),
+                    "meta": {"kind": "avatar", "avatar": i, "split": split, "spec": spec.to_dict(),
+                             "azimuth": v.azimuth, "elevation": v.elevation, "captions": caps}})
+    return out
+
+
+def render_swatch(i: int, seed: int, size: int) -> dict | None:
+    try:
+        from texture.swatches import MATERIALS, render_swatch as rs, swatch_caption
+    except ImportError:
+        return None
+    from nerf.avatar_spec import GARMENT_COLORS
+
+    rng = random.Random(seed * 7_000_001 + i)
+    mat, col = rng.choice(MATERIALS), rng.choice(GARMENT_COLORS)
+    img = rs(mat, col, size=size * 2, rng=rng).convert("RGB")
+    # random crop/zoom so the model sees swatches at several scales
+    s = rng.randint(size, size * 2)
+    x0, y0 = rng.randint(0, size * 2 - s), rng.randint(0, size * 2 - s)
+    img = img.crop((x0, y0, x0 + s, y0 + s)).resize((size, size))
+    caps = {g: [swatch_caption(mat, col, rng) for _ in range(3)] for g in ("train", "evaluator", "heldout")}
+    return {"image": np.asarray(img, dtype=np.uint8),
+            "meta": {"kind": "swatch", "split": "train" if i % 8 else "test", "material": mat, "color": col,
+                     "captions": caps}}
+
+
+def _work(args):
+    kind, i, seed, views, size = args
+    torch.set_num_threads(1)
+    if kind == "avatar":
+        return render_avatar(i, seed, views, size)
+    r = render_swatch(i, seed, size)
+    return [r] if r else []
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", type=Path, default=Path("data/corpus"))
+    ap.add_argument("--avatars", type=int, default=8000)
+    ap.add_argument("--views", type=int, default=4)
+    ap.add_argument("--swatches", type=int, default=4000)
+    ap.add_argument("--size", type=int, default=64)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2)))
+    a = ap.parse_args(argv)
+    a.out.mkdir(parents=True, exist_ok=True)
+    jobs = [("avatar", i, a.seed, a.views, a.size) for i in range(a.avatars)]
+    jobs += [("swatch", i, a.seed, a.views, a.size) for i in range(a.swatches)]
+    t0 = time.time()
+    images, metas = [], []
+    with mp.get_context("fork").Pool(a.workers) as pool:
+        for k, recs in enumerate(pool.imap(_work, jobs, chunksize=16)):
+            for r in recs:
+                images.append(r["image"])
+                metas.append(r["meta"])
+            if k % 500 == 0:
+                print(f"{k}/{len(jobs)} jobs, {len(images)} images, {time.time() - t0:.0f}s", flush=True)
+    arr = np.stack(images)
+    tmp = a.out / "images.tmp.npy"
+    np.save(tmp, arr)
+    os.replace(tmp, a.out / "images.npy")
+    with open(a.out / "meta.jsonl.tmp", "w") as f:
+        for m in metas:
+            f.write(json.dumps(m) + "\n")
+    os.replace(a.out / "meta.jsonl.tmp", a.out / "meta.jsonl")
+    info = {"avatars": a.avatars, "views": a.views, "swatches": a.swatches, "size": a.size, "seed": a.seed,
+            "images": int(arr.shape[0]), "seconds": round(time.time() - t0, 1),
+            "splits": {s: sum(m["split"] == s for m in metas) for s in ("train", "test")}}
+    (a.out / "info.json").write_text(json.dumps(info, indent=2))
+    print(json.dumps(info))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
