@@ -1,0 +1,83 @@
+"""Typed artifacts produced by the ``texture`` package: UV-mapped, textured and rigged meshes.
+
+Same conventions as ``nerf.artifacts``: metres, Y up, facing +Z, feet on y = 0. UVs follow
+glTF: (0, 0) is the top-left corner of the texture image, u to the right, v downwards.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nerf.artifacts import Skeleton
+
+
+@dataclass
+class UVMesh:
+    """A mesh cut along UV seams (seam vertices are duplicated), before baking."""
+
+    vertices: np.ndarray
+    """float32 [V, 3] positions."""
+    faces: np.ndarray
+    """int32 [F, 3] counter-clockwise seen from outside."""
+    normals: np.ndarray
+    """float32 [V, 3] unit vertex normals (area-weighted, identical on both sides of a seam)."""
+    uvs: np.ndarray
+    """float32 [V, 2] texture coordinates in [0, 1]."""
+    vertex_colors: np.ndarray
+    """float32 [V, 3] albedo carried from the source mesh."""
+    vertex_regions: np.ndarray
+    """int32 [V] region id (``nerf.artifacts.REGIONS``)."""
+    source_vertex: np.ndarray
+    """int64 [V] index of each vertex in the un-cut source mesh."""
+    skeleton: Skeleton
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass
+class TexturedMesh:
+    """A UV-mapped mesh with a baked baseColor texture."""
+
+    vertices: np.ndarray
+    """float32 [V, 3] positions."""
+    faces: np.ndarray
+    """int32 [F, 3] counter-clockwise seen from outside."""
+    normals: np.ndarray
+    """float32 [V, 3] unit vertex normals."""
+    uvs: np.ndarray
+    """float32 [V, 2] texture coordinates in [0, 1] (glTF orientation, see module doc)."""
+    texture: np.ndarray
+    """uint8 [H, W, 3] sRGB baseColor image."""
+    vertex_regions: np.ndarray
+    """int32 [V] region id (``nerf.artifacts.REGIONS``)."""
+    skeleton: Skeleton
+    source_vertex: np.ndarray | None = None
+    """int64 [V] index in the un-cut source mesh (seam copies share it), if known."""
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def n_vertices(self) -> int:
+        return int(self.vertices.shape[0])
+
+    @property
+    def n_faces(self) -> int:
+        return int(self.faces.shape[0])
+
+
+@dataclass
+class RiggedMesh(TexturedMesh):
+    """A textured mesh bound to its skeleton with linear-blend-skinning weights."""
+
+    joints: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.int64))
+    """int64 [V, 4] joint indices (into ``skeleton.names``); unused slots have weight 0."""
+    weights: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.float32))
+    """float32 [V, 4] non-negative weights summing to 1 per vertex."""
+    inverse_bind: np.ndarray = field(default_factory=lambda: np.zeros((0, 4, 4), np.float32))
+    """float32 [J, 4, 4] inverse bind matrices (row-major; inverse world rest transform per joint)."""
+
+    @classmethod
+    def from_textured(cls, tm: TexturedMesh, joints: np.ndarray, weights: np.ndarray,
+                      inverse_bind: np.ndarray) -> "RiggedMesh":
+        return cls(vertices=tm.vertices, faces=tm.faces, normals=tm.normals, uvs=tm.uvs, texture=tm.texture,
+                   vertex_regions=tm.vertex_regions, skeleton=tm.skeleton, source_vertex=tm.source_vertex,
+                   meta=dict(tm.meta), joints=joints, weights=weights, inverse_bind=inverse_bind)
