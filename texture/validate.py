@@ -1,0 +1,109 @@
+"""GLB validation with the Khronos glTF-Validator (npm package ``gltf-validator``, run by node).
+
+The validator's node_modules folder is found via ``$AVATARFORGE_GLTF_VALIDATOR`` (a
+node_modules folder, or the ``gltf-validator`` package folder itself) or the cache folder
+``$XDG_CACHE_HOME/avatarforge/node`` (default ``~/.cache/avatarforge/node``), where
+``ensure_validator()`` installs it with npm when missing.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+ENV_VAR = "AVATARFORGE_GLTF_VALIDATOR"
+
+_SCRIPT = r"""
+const fs = require('fs');
+const validator = require(process.argv[1]);
+(async () => {
+  const out = [];
+  for (const file of process.argv.slice(2)) {
+    const report = await validator.validateBytes(new Uint8Array(fs.readFileSync(file)),
+                                                 {uri: file, maxIssues: 200});
+    out.push(report);
+  }
+  process.stdout.write(JSON.stringify(out));
+})().catch((e) => { process.stderr.write(String(e)); process.exit(2); });
+"""
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "avatarforge" / "node"
+
+
+def find_validator() -> Path | None:
+    """The ``gltf-validator`` package folder, or None when it is not installed."""
+    candidates = []
+    if os.environ.get(ENV_VAR):
+        p = Path(os.environ[ENV_VAR]).expanduser()
+        candidates += [p, p / "gltf-validator", p / "node_modules" / "gltf-validator"]
+    candidates.append(cache_dir() / "node_modules" / "gltf-validator")
+    for c in candidates:
+        if (c / "package.json").is_file() and (c / "index.js").is_file():
+            return c
+    return None
+
+
+def _need(tool: str) -> str:
+    exe = shutil.which(tool)
+    if exe is None:
+        raise RuntimeError(f"{tool!r} was not found on PATH; GLB validation needs Node.js and npm "
+                           "(e.g. `apt-get install nodejs npm`)")
+    return exe
+
+
+def ensure_validator(timeout: float = 300.0) -> Path:
+    """Return the gltf-validator package folder, installing it into ``cache_dir()`` with npm if missing."""
+    found = find_validator()
+    if found is not None:
+        return found
+    if os.environ.get(ENV_VAR):
+        raise RuntimeError(f"${ENV_VAR}={os.environ[ENV_VAR]!r} holds no gltf-validator package; point it at "
+                           "a node_modules folder containing gltf-validator, or unset it to use the cache")
+    _need("node")
+    npm = _need("npm")
+    prefix = cache_dir()
+    prefix.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--prefix", str(prefix), "gltf-validator"],
+                          capture_output=True, text=True, timeout=timeout)
+    found = find_validator()
+    if proc.returncode != 0 or found is None:
+        raise RuntimeError(f"`npm install --prefix {prefix} gltf-validator` failed ({proc.returncode}): "
+                           f"{proc.stderr.strip()[-800:]}")
+    return found
+
+
+def validate_many(paths: list[str | os.PathLike], timeout: float = 120.0) -> list[dict]:
+    """Validator reports (the validator's JSON as dicts) for several files in one node process."""
+    files = [str(Path(p).resolve()) for p in paths]
+    for f in files:
+        if not os.path.isfile(f):
+            raise FileNotFoundError(f"no such GLB/glTF file: {f}")
+    package = ensure_validator()
+    proc = subprocess.run([_need("node"), "-e", _SCRIPT, str(package), *files], capture_output=True, text=True,
+                          timeout=timeout)
+    if proc.returncode != 0:
+        raise RuntimeError(f"gltf-validator failed on {files}: {proc.stderr.strip()[-800:]}")
+    return json.loads(proc.stdout)
+
+
+def validate_glb(path: str | os.PathLike) -> dict:
+    """The Khronos validator report for ``path``, e.g. ``report["issues"]["numErrors"]``.
+
+    Adds ``report["summary"]``: ``{"errors", "warnings", "infos", "hints", "messages"}`` where
+    messages lists "SEVERITY CODE pointer: message" strings for errors and warnings.
+    """
+    report = validate_many([path])[0]
+    issues = report.get("issues", {})
+    names = {0: "ERROR", 1: "WARNING"}
+    report["summary"] = {
+        "errors": issues.get("numErrors", 0), "warnings": issues.get("numWarnings", 0),
+        "infos": issues.get("numInfos", 0), "hints": issues.get("numHints", 0),
+        "messages": [f"{names[m['severity']]} {m['code']} {m.get('pointer', '')}: {m['message']}"
+                     for m in issues.get("messages", []) if m.get("severity") in names],
+    }
+    return report
