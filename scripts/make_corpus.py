@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import multiprocessing as mp
 import os
 import random
 import sys
 import time
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -31,62 +29,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nerf.avatar_spec import sample_spec  # noqa: E402
-from nerf.cameras import View  # noqa: E402
-from nerf.captions import caption  # noqa: E402
-from nerf.surface_render import Lighting, render_template  # noqa: E402
-from nerf.template import TemplateParams  # noqa: E402
-
-HELDOUT_BUCKETS = 7
-
-
-def is_heldout(spec) -> bool:
-    """True for the held-out attribute combinations (about 1 in 7 of (upper colour, garment, lower colour))."""
-    key = f"{spec.upper_color}|{spec.upper}|{spec.lower_color}".encode()
-    return zlib.crc32(key) % HELDOUT_BUCKETS == 0
-
-
-def random_background(rng: random.Random, size: int) -> torch.Tensor:
-    kind = rng.random()
-    c1 = torch.tensor([rng.random() for _ in range(3)])
-    if kind < 0.4:
-        return c1.expand(size, size, 3).clone()
-    if kind < 0.75:
-        c2 = torch.tensor([rng.random() for _ in range(3)])
-        t = torch.linspace(0, 1, size)[:, None, None]
-        return (c1 * (1 - t) + c2 * t).expand(size, size, 3).clone()
-    g = torch.Generator().manual_seed(rng.randrange(2**31))
-    lowres = torch.rand(3, 8, 8, generator=g)
-    noise = torch.nn.functional.interpolate(lowres[None], size=(size, size), mode="bilinear", align_corners=False)[0]
-    return (0.5 * noise.permute(1, 2, 0) + 0.5 * c1).clamp(0, 1)
-
-
-def random_lighting(rng: random.Random) -> Lighting:
-    az = rng.uniform(-math.pi, math.pi)
-    el = rng.uniform(0.2, 1.2)
-    d = (math.sin(az) * math.cos(el), math.sin(el), math.cos(az) * math.cos(el))
-    return Lighting(direction=d, ambient=rng.choice([1.0, rng.uniform(0.4, 0.9)]), specular=rng.uniform(0.2, 0.7))
-
-
-def render_avatar(i: int, seed: int, views: int, size: int) -> list[dict]:
-    rng = random.Random(seed * 1_000_003 + i)
-    spec = sample_spec(rng)
-    split = "test" if is_heldout(spec) else "train"
-    params = TemplateParams.from_spec(spec)
-    vs = [View(rng.uniform(0, 2 * math.pi), rng.uniform(-0.1, 0.4)) for _ in range(views)]
-    # one render per view so each gets its own lighting and background
-    out = []
-    groups = ("heldout",) if split == "test" else ("train", "evaluator")
-    caps = {g: [caption(spec, rng, g) for _ in range(3)] for g in groups}
-    caps["full"] = [caption(spec, rng, "heldout" if split == "test" else "train", full=True)]
-    for v in vs:
-        bg = random_background(rng, size)[None]
-        img = render_template(params, [v], size, bg, random_lighting(rng))[0]
-        out.append({"image": (img.numpy() * 255).round().astype(np.uint8),
-                    "meta": {"kind": "avatar", "avatar": i, "split": split, "spec": spec.to_dict(),
-                             "azimuth": v.azimuth, "elevation": v.elevation, "captions": caps}})
-    return out
-
+from nerf.corpus import render_avatar  # noqa: E402
 
 def render_swatch(i: int, seed: int, size: int) -> dict | None:
     try:

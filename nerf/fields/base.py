@@ -1,0 +1,76 @@
+"""A NeRF field = the humanoid template prior (baked into grids) + a learned residual.
+
+density(x) = sigmoid(-(sdf_prior(x) + ds(x)) / beta) / beta   (VolSDF-style, metres)
+rgb(x)     = sigmoid(logit(albedo_prior(x)) + dc(x))
+
+``ds`` (bounded by ``max_offset``) and ``dc`` come from the residual module, which is the
+swappable part (dense grid or hash grid). Zero residual = exactly the template.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from nerf.prior import BakedPrior
+
+
+@dataclass
+class FieldConfig:
+    """The NeRF field: template prior + residual."""
+
+    kind: str = "grid"
+    """Residual representation: grid (dense, CPU default) or hash (nerfstudio HashEncoding, CUDA)."""
+    grid_resolution: int = 32
+    """Residual grid resolution along the avatar's height (other axes scale with the box)."""
+    beta: float = 0.008
+    """Sharpness of the SDF-to-density mapping in metres (smaller = harder surface)."""
+    max_offset: float = 0.05
+    """Largest surface displacement the residual may add, metres."""
+    hash_levels: int = 12
+    """Hash grid: number of levels."""
+    hash_log2_size: int = 17
+    """Hash grid: log2 of the table size per level."""
+    hash_max_res: int = 256
+    """Hash grid: finest resolution."""
+
+
+class TemplateField(nn.Module):
+    def __init__(self, config: FieldConfig, prior: BakedPrior, residual: nn.Module):
+        super().__init__()
+        self.config = config
+        self.prior = prior
+        self.residual = residual
+
+    def normalize(self, x: Tensor) -> Tensor:
+        """Points Float[N,3] to [-1, 1]^3 box coordinates."""
+        return (x - self.prior.lo) / (self.prior.hi - self.prior.lo) * 2 - 1
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """Density Float[N] (1/m) and rgb Float[N,3] at points Float[N,3]."""
+        u = self.normalize(x)
+        sdf0, logit0 = self.prior.sample(u)
+        r = self.residual(u)  # [N, 4]
+        sdf = sdf0 + self.config.max_offset * torch.tanh(r[:, 0])
+        beta = self.config.beta
+        density = torch.sigmoid(-sdf / beta) / beta
+        inside = (u.abs() <= 1).all(-1)
+        density = density * inside
+        rgb = torch.sigmoid(logit0 + r[:, 1:])
+        return density, rgb
+
+    def sdf(self, x: Tensor) -> Tensor:
+        u = self.normalize(x)
+        sdf0, _ = self.prior.sample(u)
+        return sdf0 + self.config.max_offset * torch.tanh(self.residual(u)[:, 0])
+
+    def regularizer(self) -> Tensor:
+        return self.residual.regularizer()
+
+
+def grid_sample_3d(grid: Tensor, u: Tensor) -> Tensor:
+    """Trilinear lookup of ``grid`` Float[1,C,D,H,W] at box coords ``u`` Float[N,3] in [-1,1]: Float[N,C]."""
+    out = F.grid_sample(grid, u.view(1, -1, 1, 1, 3), mode="bilinear", padding_mode="border", align_corners=True)
+    return out.view(grid.shape[1], -1).T

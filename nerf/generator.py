@@ -1,0 +1,79 @@
+"""ShapeGenerator: conditioning code z -> template parameters (amortised, ATT3D-style).
+
+Heads: continuous shape (height, girth, head, shoulders, legs) within the template's
+plausible range, region colours, and the discrete layout (garments, headwear, hair,
+accessories, patterns) as logits. ``decode`` turns one output row into TemplateParams.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from nerf.artifacts import REGIONS
+from nerf.avatar_spec import ACCESSORIES, HAIR, HEADWEAR, LOWER, PATTERNS, UPPER, AvatarSpec
+from nerf.template import SHAPE_MAX, SHAPE_MIN, Layout, TemplateParams, colors_from_spec, layout_from_spec, \
+    shape_from_spec
+
+HEADS: dict[str, int] = {"upper": len(UPPER), "lower": len(LOWER), "headwear": len(HEADWEAR), "hair": len(HAIR),
+                         "upper_pattern": len(PATTERNS), "lower_pattern": len(PATTERNS)}
+
+
+@dataclass
+class GeneratorConfig:
+    """The shape generator."""
+
+    hidden: int = 512
+    """Hidden width of the trunk."""
+
+
+class ShapeGenerator(nn.Module):
+    def __init__(self, z_dim: int, config: GeneratorConfig | None = None):
+        super().__init__()
+        config = config or GeneratorConfig()
+        self.trunk = nn.Sequential(nn.Linear(z_dim, config.hidden), nn.GELU(), nn.Linear(config.hidden, config.hidden),
+                                   nn.GELU())
+        self.shape = nn.Linear(config.hidden, len(SHAPE_MIN))
+        self.colors = nn.Linear(config.hidden, len(REGIONS) * 3)
+        self.acc = nn.Linear(config.hidden, len(ACCESSORIES))
+        self.cls = nn.ModuleDict({k: nn.Linear(config.hidden, n) for k, n in HEADS.items()})
+        self.register_buffer("lo", torch.tensor(SHAPE_MIN))
+        self.register_buffer("hi", torch.tensor(SHAPE_MAX))
+
+    def forward(self, z: Tensor) -> dict[str, Tensor]:
+        h = self.trunk(z)
+        out = {"shape": self.lo + (self.hi - self.lo) * torch.sigmoid(self.shape(h)),
+               "colors": torch.sigmoid(self.colors(h)).view(-1, len(REGIONS), 3),
+               "accessories": self.acc(h)}
+        out.update({k: m(h) for k, m in self.cls.items()})
+        return out
+
+    @staticmethod
+    def decode(out: dict[str, Tensor], i: int = 0) -> TemplateParams:
+        """TemplateParams from row ``i`` of a forward pass (discrete heads by argmax)."""
+        pick = {k: int(out[k][i].argmax()) for k in HEADS}
+        spec = AvatarSpec(upper=UPPER[pick["upper"]], lower=LOWER[pick["lower"]], headwear=HEADWEAR[pick["headwear"]],
+                          hair=HAIR[pick["hair"]], upper_pattern=PATTERNS[pick["upper_pattern"]],
+                          lower_pattern=PATTERNS[pick["lower_pattern"]],
+                          accessories=tuple(a for a, v in zip(ACCESSORIES, out["accessories"][i]) if float(v) > 0))
+        layout = layout_from_spec(spec)
+        cols = out["colors"][i]
+        # metallic look follows the colour: grey-ish bright colours on armour/helmets read as metal
+        return TemplateParams(out["shape"][i], cols, layout)
+
+
+def targets(spec: AvatarSpec) -> dict[str, Tensor]:
+    """Training targets for one spec (see ``ShapeGenerator.forward``)."""
+    t = {"shape": torch.tensor(shape_from_spec(spec)), "colors": torch.tensor(colors_from_spec(spec)),
+         "accessories": torch.tensor([float(a in spec.accessories) for a in ACCESSORIES])}
+    t["upper"] = torch.tensor(UPPER.index(spec.upper))
+    t["lower"] = torch.tensor(LOWER.index(spec.lower))
+    t["headwear"] = torch.tensor(HEADWEAR.index(spec.headwear))
+    t["hair"] = torch.tensor(HAIR.index(spec.hair))
+    t["upper_pattern"] = torch.tensor(PATTERNS.index(spec.upper_pattern))
+    t["lower_pattern"] = torch.tensor(PATTERNS.index(spec.lower_pattern))
+    return t
+
+
+__all__ = ["ShapeGenerator", "GeneratorConfig", "targets", "Layout"]

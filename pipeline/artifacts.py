@@ -1,0 +1,48 @@
+"""Typed artifacts passed between the pipeline's stages."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from torch import Tensor
+
+
+@dataclass
+class TextFeatures:
+    """The prompt's CLIP text embedding."""
+
+    prompt: str
+    embedding: Tensor
+    """Float[D] L2-normalised."""
+    truncated: bool = False
+    """True when the prompt was longer than the text encoder's context and got cut."""
+
+
+@dataclass
+class ImageFeatures:
+    """CLIP image-tower (ViT/16) embedding of the reference image."""
+
+    embedding: Tensor | None
+    """Float[D] L2-normalised, or None when no reference was used."""
+    source: str = "none"
+    """Where the reference came from: a user file, a library match, or none."""
+    score: float | None = None
+    """Text-image similarity of a library match."""
+
+
+@dataclass
+class Conditioning:
+    """The fused code that conditions the shape generator."""
+
+    z: Tensor
+    """Float[Z] output of the FusionMLP."""
+
+
+@dataclass
+class AvatarResult:
+    """What ``generate`` wrote, and the figures recorded in the sidecar."""
+
+    glb: Path
+    sidecar: Path
+    preview: Path
+    sidecar_data: dict = field(default_factory=dict)

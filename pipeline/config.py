@@ -1,0 +1,93 @@
+"""GenerateConfig: one section per component, resolved from a preset, a YAML file and overrides.
+
+    cfg = resolve_config(preset="cpu", config_file=None, overrides=["optim.steps=10"])
+
+The resolved config (as a dict) is saved in every avatar's sidecar, so any asset can be
+reproduced with ``--config sidecar_config.yaml``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from nerf.fields.base import FieldConfig
+from nerf.generator import GeneratorConfig
+from nerf.mesh import MeshConfig
+from nerf.render import RenderConfig
+from pipeline.config_io import apply_dict, apply_override, load_preset, load_yaml
+from pipeline.fusion import FusionConfig
+from pipeline.guidance.base import GuidanceConfig
+from pipeline.optimize import OptimConfig
+from texture.export_glb import ExportConfig
+
+DEFAULT_PRESET = "cpu"
+
+
+@dataclass
+class ModelConfig:
+    """Which CLIP model encodes text and images."""
+
+    clip_model: str = ""
+    """open_clip model name; empty = the embedded default (avatarforge-vit16-minilm)."""
+    clip_pretrained: str = ""
+    """Pretrained tag (e.g. openai) or a local weights file; empty = the shipped weights."""
+    device: str = "auto"
+    """auto, cpu or cuda."""
+
+
+@dataclass
+class ReferenceConfig:
+    """The reference image: the user's --image, or the best CLIP match in the texture library."""
+
+    max_pixels: int = 40_000_000
+    """Larger images are refused (decompression-bomb guard)."""
+    use_library: bool = True
+    """Without --image, use the best-matching library image as the reference."""
+
+
+@dataclass
+class TextureConfig:
+    """The retrieval texturer."""
+
+    library: str = ""
+    """Image library folder; empty = the shipped default swatch library."""
+    top_k: int = 3
+    """Images retrieved per body region."""
+    blend: float = 0.65
+    """How much of the retrieved swatch shows over the field's colour (0 = field colour only)."""
+    min_score: float = 0.0
+    """Retrieved images scoring below this are not applied."""
+
+
+@dataclass
+class GenerateConfig:
+    """Everything ``avatarforge generate`` needs; sections are components."""
+
+    seed: int = 0
+    """Random seed; the same seed gives the same mesh on CPU."""
+    model: ModelConfig = field(default_factory=ModelConfig)
+    reference: ReferenceConfig = field(default_factory=ReferenceConfig)
+    fusion: FusionConfig = field(default_factory=FusionConfig)
+    generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+    field: FieldConfig = field(default_factory=FieldConfig)
+    prior_resolution: int = 96
+    """Resolution (along the height) of the grid the template prior is baked into."""
+    render: RenderConfig = field(default_factory=RenderConfig)
+    guidance: GuidanceConfig = field(default_factory=GuidanceConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    mesh: MeshConfig = field(default_factory=MeshConfig)
+    texture: TextureConfig = field(default_factory=TextureConfig)
+    export: ExportConfig = field(default_factory=ExportConfig)
+
+
+def resolve_config(preset: str | None = None, config_file: str | None = None,
+                   overrides: list[str] | tuple[str, ...] = ()) -> GenerateConfig:
+    """Defaults < preset < config file < ``key.path=value`` overrides."""
+    cfg = GenerateConfig()
+    apply_dict(cfg, load_preset(preset or DEFAULT_PRESET))
+    if config_file:
+        data = load_yaml(config_file)
+        data.pop("preset", None)
+        apply_dict(cfg, data)
+    for o in overrides:
+        apply_override(cfg, o)
+    return cfg

@@ -1,0 +1,242 @@
+"""``generate``: prompt (+ optional reference image) -> rigged, textured GLB + sidecar + preview.
+
+Stages (each takes typed artifacts and a config section, returns an artifact):
+
+encode prompt -> reference image -> image features -> FusionMLP -> ShapeGenerator ->
+template prior + residual field -> CLIP-guided refinement -> marching cubes mesh ->
+retrieval texturer (UV, bake) -> skeleton + skin -> GLB, sidecar JSON, preview PNG.
+
+:class:`AvatarForge` loads the models once; batch workers keep one per process.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import time
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from nerf.fields import make_field
+from nerf.generator import ShapeGenerator
+from nerf.mesh import extract_mesh
+from nerf.prior import BakedPrior
+from nerf.template import TemplateParams, primitive_distances, primitives, region_weights, skeleton
+from pipeline import __version__
+from pipeline.artifacts import AvatarResult, Conditioning, ImageFeatures, TextFeatures
+from pipeline.clip_encoder import ClipEncoder
+from pipeline.config import GenerateConfig
+from pipeline.generator_model import AmortisedModel
+from pipeline.guidance import make_guidance
+from pipeline.inputs import InputError, check_output, clean_prompt, load_image, resolve_device
+from pipeline.optimize import refine
+
+log = logging.getLogger("avatarforge")
+
+
+class Timer:
+    def __init__(self):
+        self.stages: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str):
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stages[name] = round(self.stages.get(name, 0.0) + time.perf_counter() - t, 4)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+class AvatarForge:
+    """Loaded models (CLIP encoder, amortised generator, texture library) reused across prompts."""
+
+    def __init__(self, config: GenerateConfig):
+        self.device = resolve_device(config.model.device)
+        self.encoder = ClipEncoder.load(config.model.clip_model or None, config.model.clip_pretrained or None,
+                                        self.device)
+        self.amortised = AmortisedModel.load_for(self.encoder, config, self.device)
+        self._library = None
+        self._library_key = None
+
+    # -------------------------------------------------------------- stages
+    def encode_prompt(self, prompt: str) -> TextFeatures:
+        tok = self.encoder.tokenize([prompt])
+        emb = self.encoder.encode_text_tensor([prompt])[0]
+        return TextFeatures(prompt, emb, truncated=tok.truncated[0])
+
+    def library(self, config: GenerateConfig):
+        from texture.library import open_library
+
+        key = config.texture.library or "<default>"
+        if self._library is None or self._library_key != key:
+            self._library = open_library(config.texture.library or None, self.encoder, quiet=True)
+            self._library_key = key
+        return self._library
+
+    def reference(self, text: TextFeatures, image_path: str | None, config: GenerateConfig) -> ImageFeatures:
+        if image_path:
+            img = load_image(image_path, config.reference.max_pixels)
+            emb = torch.from_numpy(self.encoder.encode_images([img])[0])
+            return ImageFeatures(emb, source=str(image_path))
+        if not config.reference.use_library:
+            return ImageFeatures(None)
+        lib = self.library(config)
+        best = lib.best_match(text.embedding.cpu().numpy())
+        if best is None:
+            return ImageFeatures(None)
+        path, score, emb = best
+        return ImageFeatures(torch.from_numpy(emb), source=f"library:{path}", score=score)
+
+    def condition(self, text: TextFeatures, image: ImageFeatures) -> Conditioning:
+        return Conditioning(self.amortised.fuse(text.embedding, image.embedding))
+
+    def template(self, cond: Conditioning) -> TemplateParams:
+        return self.amortised.decode(cond.z)
+
+    def build_field(self, prompt: str, config: GenerateConfig, image: str | None = None, init: str = "amortised",
+                    timer: "Timer | None" = None, progress: Callable[[int, dict], None] | None = None):
+        """Stages up to the refined field: (TextFeatures, ImageFeatures, TemplateParams, field, stats).
+
+        ``init`` = "amortised" (the trained generator's avatar) or "template" (the neutral prior).
+        """
+        timer = timer or Timer()
+        with timer("encode"):
+            text = self.encode_prompt(prompt)
+        with timer("reference"):
+            ref = self.reference(text, image, config)
+        with timer("condition"):
+            cond = self.condition(text, ref)
+            params = self.template(cond) if init == "amortised" else TemplateParams.default(self.device)
+        with timer("prior"):
+            prior = BakedPrior.bake(params, config.prior_resolution)
+            field = make_field(config.field, prior, self.device)
+        guidance = make_guidance(config.guidance, encoder=self.encoder, text=text.embedding,
+                                 image=ref.embedding if image else None,
+                                 generator=torch.Generator().manual_seed(config.seed))
+        with timer("optimize"):
+            opt = refine(field, guidance, config.render, config.optim, seed=config.seed, progress=progress)
+        return text, ref, params, field, opt
+
+    # -------------------------------------------------------------- run
+    def generate(self, prompt: str, out: str | os.PathLike, config: GenerateConfig, image: str | None = None,
+                 progress: Callable[[int, dict], None] | None = None) -> AvatarResult:
+        from texture.pipeline import texture_and_rig
+        from texture.preview import render_preview
+        from texture.export_glb import export_glb
+
+        prompt = clean_prompt(prompt)
+        out = check_output(out)
+        torch.manual_seed(config.seed)
+        np.random.seed(config.seed % (2**32))
+        timer = Timer()
+        warnings: list[str] = []
+        t_all = time.perf_counter()
+        text, ref, params, field, opt = self.build_field(prompt, config, image, timer=timer, progress=progress)
+        if text.truncated:
+            msg = (f"prompt is longer than the text encoder's context ({self.encoder.context_length} tokens) "
+                   "and was truncated")
+            log.warning(msg)
+            warnings.append(msg)
+        prior = field.prior
+        with timer("mesh"):
+            mesh = extract_mesh(field_query(field, params), prior.lo.cpu().numpy(), prior.hi.cpu().numpy(),
+                                skeleton(params.shape), config.mesh)
+        with timer("texture"):
+            rigged, tex_info = texture_and_rig(mesh, prompt, self.library(config), self.encoder, config.texture,
+                                               config.export, conditioning=text.embedding.cpu().numpy())
+        sidecar = {
+            "prompt": prompt, "seed": config.seed, "generator": f"avatarforge {__version__}",
+            "config": asdict(config),
+            "models": {"clip": self.encoder.name, "clip_weights_sha256": self.encoder.weights_hash,
+                       "generator": self.amortised.name, "generator_weights_sha256": self.amortised.weights_hash},
+            "reference": {"source": ref.source, "score": ref.score},
+            "template": {"shape": dict(zip(("height", "girth", "head", "shoulders", "legs"),
+                                           [round(float(v), 4) for v in params.shape])),
+                         "layout": asdict(params.layout)},
+            "clip_score": {"initial": opt["initial_clip_score"], "final": opt["final_clip_score"]},
+            "optimization": opt, "texture": tex_info,
+            "mesh": {"vertices": int(rigged.n_vertices), "triangles": int(rigged.n_faces),
+                     "height_m": round(float(rigged.vertices[:, 1].max() - rigged.vertices[:, 1].min()), 4),
+                     "watertight": mesh.meta.get("watertight")},
+            "rest_pose": rigged.skeleton.rest_pose, "warnings": warnings, "device": str(self.device),
+            "versions": versions(),
+        }
+        preview_path = out.with_suffix(".png")
+        json_path = out.with_suffix(".json")
+        with timer("preview"):
+            png = render_preview(rigged)
+            atomic_write_bytes(preview_path, png)
+        with timer("export"):
+            stats = export_glb(rigged, out, config.export, extras={"prompt": prompt, "seed": config.seed,
+                                                                   "sidecar": json_path.name})
+        sidecar["export"] = stats
+        sidecar["timings_s"] = dict(timer.stages, total=round(time.perf_counter() - t_all, 3))
+        atomic_write_bytes(json_path, json.dumps(sidecar, indent=2, default=_jsonable).encode())
+        return AvatarResult(out, json_path, preview_path, sidecar)
+
+
+def field_query(field, params: TemplateParams):
+    """Density/rgb from the refined field, regions from the template, for mesh extraction."""
+    prims = {k: v.detach().cpu() for k, v in primitives(params).items()}
+
+    @torch.no_grad()
+    def query(x: torch.Tensor) -> dict[str, torch.Tensor]:
+        dev = next(iter(field.buffers())).device
+        density, rgb = field(x.to(dev).float())
+        region = region_weights(primitive_distances(x.float().cpu(), prims), prims["region"]).argmax(-1)
+        return {"density": density.cpu(), "rgb": rgb.cpu(), "region": region}
+
+    return query
+
+
+def versions() -> dict[str, str]:
+    from importlib import metadata
+
+    out = {"python": platform.python_version()}
+    for pkg in ("avatarforge", "torch", "open_clip_torch", "nerfstudio", "trimesh", "pygltflib", "numpy"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def _jsonable(o):
+    if isinstance(o, (np.floating, np.integer)):
+        return o.item()
+    if isinstance(o, (np.ndarray, torch.Tensor)):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    return str(o)
+
+
+def generate(prompt: str, out: str | os.PathLike, config: GenerateConfig | None = None, image: str | None = None,
+             progress: Callable[[int, dict], None] | None = None) -> AvatarResult:
+    """One-shot convenience: load models, generate one avatar."""
+    from pipeline.config import resolve_config
+
+    config = config or resolve_config()
+    return AvatarForge(config).generate(prompt, out, config, image=image, progress=progress)
+
+
+__all__ = ["AvatarForge", "generate", "InputError"]

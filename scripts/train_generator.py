@@ -1,0 +1,188 @@
+#!/usr/bin/env python
+"""Train the FusionMLP + ShapeGenerator (amortised text-to-avatar, ATT3D-style) on the corpus.
+
+    python scripts/train_generator.py --corpus data/corpus --seed 0
+
+Inputs per example: the CLIP text features of one of the avatar's captions, and the image
+features of a reference -- a render of the same avatar from a random view, a library
+swatch of its upper-garment colour, or nothing (modality dropout, so text-only works);
+sometimes the text is dropped instead, so a reference image alone steers the avatar.
+Targets: the template parameters of the avatar (shape regression, region colours,
+garment/headwear/hair/pattern classes, accessories). Weights: fp16 safetensors in
+pipeline/assets/generator-<clip model>.safetensors with a JSON log beside them.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from nerf.avatar_spec import COLORS, AvatarSpec  # noqa: E402
+from nerf.generator import HEADS, targets  # noqa: E402
+from nerf.template import SHAPE_MAX, SHAPE_MIN  # noqa: E402
+from pipeline.clip_encoder import ClipEncoder  # noqa: E402
+from pipeline.config import GenerateConfig  # noqa: E402
+from pipeline.generator_model import AmortisedModel, weights_path  # noqa: E402
+
+P_TEXT_ONLY, P_RENDER, P_SWATCH, P_IMAGE_ONLY = 0.45, 0.3, 0.15, 0.10
+
+
+def spec_from_dict(d: dict) -> AvatarSpec:
+    d = dict(d)
+    d["accessories"] = tuple(d.get("accessories", ()))
+    return AvatarSpec(**d)
+
+
+@torch.no_grad()
+def image_features(enc: ClipEncoder, images: np.ndarray, idx: list[int]) -> torch.Tensor:
+    out = []
+    for k in range(0, len(idx), 512):
+        x = torch.from_numpy(np.stack([images[i] for i in idx[k:k + 512]])).permute(0, 3, 1, 2).float() / 255
+        out.append(enc.encode_image_tensor(x).cpu())
+    return torch.cat(out)
+
+
+def nearest_color(rgb: torch.Tensor) -> str:
+    names = list(COLORS)
+    table = torch.tensor([COLORS[n][0] for n in names])
+    return names[int(((table - rgb[None]) ** 2).sum(-1).argmin())]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--corpus", type=Path, default=Path("data/corpus"))
+    ap.add_argument("--steps", type=int, default=4000)
+    ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", type=Path, default=None)
+    a = ap.parse_args(argv)
+    torch.manual_seed(a.seed)
+    rng = random.Random(a.seed)
+    t0 = time.time()
+    enc = ClipEncoder.load()
+    images = np.load(a.corpus / "images.npy", mmap_mode="r")
+    metas = [json.loads(line) for line in open(a.corpus / "meta.jsonl")]
+    avatars: dict[int, dict] = {}
+    for i, m in enumerate(metas):
+        if m["kind"] == "avatar":
+            av = avatars.setdefault(m["avatar"], {"split": m["split"], "spec": m["spec"], "views": [],
+                                                  "captions": m["captions"]})
+            av["views"].append(i)
+    swatch_by_color: dict[str, list[int]] = {}
+    for i, m in enumerate(metas):
+        if m["kind"] == "swatch":
+            swatch_by_color.setdefault(m["color"], []).append(i)
+    ids = sorted(avatars)
+    train_ids = [k for k in ids if avatars[k]["split"] == "train"]
+    test_ids = [k for k in ids if avatars[k]["split"] == "test"]
+    # text features of every caption
+    caps: list[str] = []
+    for k in ids:
+        c = avatars[k]["captions"]
+        caps += (c.get("train", []) + c.get("full", [])) if avatars[k]["split"] == "train" else c["heldout"]
+    caps = sorted(set(caps))
+    cap_index = {c: i for i, c in enumerate(caps)}
+    tf = torch.cat([enc.encode_text_tensor(caps[i:i + 512]).cpu() for i in range(0, len(caps), 512)])
+    all_img = [i for k in ids for i in avatars[k]["views"]] + [i for v in swatch_by_color.values() for i in v]
+    imf_rows = image_features(enc, images, all_img)
+    imf = {i: imf_rows[j] for j, i in enumerate(all_img)}
+    print(f"features: {len(caps)} captions, {len(all_img)} images in {time.time() - t0:.0f}s", flush=True)
+    tg = {k: targets(spec_from_dict(avatars[k]["spec"])) for k in ids}
+
+    def make_batch(pool: list[int], n: int, train: bool):
+        ks = [rng.choice(pool) for _ in range(n)] if train else pool[:n]
+        text, image, has_t, has_i = [], [], [], []
+        for k in ks:
+            av = avatars[k]
+            c = av["captions"]
+            cap = rng.choice(c["train"] + c["full"]) if av["split"] == "train" else c["heldout"][0]
+            r = rng.random() if train else 0.0
+            t_on, i_row = True, None
+            if r < P_TEXT_ONLY:
+                pass
+            elif r < P_TEXT_ONLY + P_RENDER:
+                i_row = rng.choice(av["views"])
+            elif r < P_TEXT_ONLY + P_RENDER + P_SWATCH:
+                sw = swatch_by_color.get(av["spec"]["upper_color"])
+                i_row = rng.choice(sw) if sw else None
+            else:
+                i_row, t_on = rng.choice(av["views"]), False
+            text.append(tf[cap_index[cap]] if t_on else torch.zeros(tf.shape[1]))
+            image.append(imf[i_row] if i_row is not None else torch.zeros(tf.shape[1]))
+            has_t.append(float(t_on))
+            has_i.append(float(i_row is not None))
+        tgt = {name: torch.stack([tg[k][name] for k in ks]) for name in tg[ks[0]]}
+        return torch.stack(text), torch.stack(image), torch.tensor(has_t), torch.tensor(has_i), tgt
+
+    cfg = GenerateConfig()
+    model = AmortisedModel(enc.embed_dim, cfg.fusion, cfg.generator)
+    lo, hi = torch.tensor(SHAPE_MIN), torch.tensor(SHAPE_MAX)
+
+    def forward(text, image, has_t, has_i):
+        x = torch.cat([text, image, has_t[:, None], has_i[:, None]], -1)
+        return model.generator(model.fusion.net(x))
+
+    def losses(out, tgt):
+        ls = {"shape": F.mse_loss((out["shape"] - lo) / (hi - lo), (tgt["shape"] - lo) / (hi - lo)) * 10,
+              "colors": F.mse_loss(out["colors"], tgt["colors"]) * 5,
+              "accessories": F.binary_cross_entropy_with_logits(out["accessories"], tgt["accessories"])}
+        for h in HEADS:
+            ls[h] = F.cross_entropy(out[h], tgt[h])
+        return ls
+
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, a.steps)
+    log = {"args": {k: str(v) for k, v in vars(a).items()}, "loss": []}
+    model.train()
+    for step in range(a.steps):
+        text, image, has_t, has_i, tgt = make_batch(train_ids, a.batch, True)
+        ls = losses(forward(text, image, has_t, has_i), tgt)
+        loss = sum(ls.values())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        log["loss"].append(round(loss.item(), 4))
+        if step % 250 == 0:
+            print(f"step {step} loss {loss.item():.3f} " + " ".join(f"{k}={v.item():.3f}" for k, v in ls.items()),
+                  flush=True)
+    model.eval()
+    with torch.no_grad():
+        text, image, has_t, has_i, tgt = make_batch(test_ids, len(test_ids), False)
+        out = forward(text, image * 0, has_t, has_i * 0)
+        ev = {k: round(v.item(), 4) for k, v in losses(out, tgt).items()}
+        ev["height_mae_m"] = round(float((out["shape"][:, 0] - tgt["shape"][:, 0]).abs().mean()), 4)
+        ev["girth_mae"] = round(float((out["shape"][:, 1] - tgt["shape"][:, 1]).abs().mean()), 4)
+        ev["upper_color_acc"] = round(float(np.mean([
+            nearest_color(out["colors"][j, 2]) == nearest_color(tgt["colors"][j, 2]) for j in range(len(test_ids))])), 4)
+        for h in HEADS:
+            ev[f"{h}_acc"] = round(float((out[h].argmax(-1) == tgt[h]).float().mean()), 4)
+    log["heldout_text_only"] = ev
+    log["train_seconds"] = round(time.time() - t0, 1)
+    print(json.dumps(ev))
+    path = a.out or weights_path(enc.name)
+    from safetensors.torch import save_file
+
+    state = {k: v.half().contiguous() if v.is_floating_point() else v.contiguous()
+             for k, v in model.state_dict().items()}
+    tmp = path.with_suffix(".tmp")
+    save_file(state, str(tmp), metadata={"clip_model": enc.name, "clip_sha256": enc.weights_hash,
+                                         "seed": str(a.seed), "steps": str(a.steps)})
+    tmp.replace(path)
+    path.with_suffix(".train.json").write_text(json.dumps(log))
+    print(f"saved {path} ({path.stat().st_size / 1e6:.1f} MB) in {log['train_seconds']}s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,67 @@
+"""The humanoid template: proportions follow the attributes, feet on the ground, a sane skeleton."""
+import numpy as np
+import pytest
+import torch
+
+from nerf.avatar_spec import AvatarSpec, apply_archetype
+from nerf.cameras import standard_views
+from nerf.corpus import is_heldout, render_avatar
+from nerf.template import JOINT_NAMES, JOINT_PARENTS, TemplateParams, bounds, primitives, sdf, skeleton
+
+
+def inside_points(spec: AvatarSpec, res: int = 56) -> torch.Tensor:
+    p = TemplateParams.from_spec(spec)
+    lo, hi = bounds(p.shape)
+    axes = [torch.linspace(float(lo[i]), float(hi[i]), res) for i in range(3)]
+    pts = torch.stack(torch.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
+    return pts[sdf(pts, primitives(p)) < 0]
+
+
+def occupied_extent(spec: AvatarSpec) -> tuple[np.ndarray, np.ndarray]:
+    inside = inside_points(spec)
+    return inside.min(0).values.numpy(), inside.max(0).values.numpy()
+
+
+@pytest.mark.parametrize("height,expected", [("tall", 1.92), ("average", 1.72), ("short", 1.55)])
+def test_height_and_ground(height, expected):
+    lo, hi = occupied_extent(AvatarSpec(height=height, hair="none"))
+    assert abs(lo[1]) < 0.04, "feet must stand on y = 0"
+    assert abs(hi[1] - expected) / expected < 0.05
+
+
+def test_build_changes_width_not_height():
+    def chest_depth(spec):
+        pts = inside_points(spec)
+        band = pts[(pts[:, 1] > 1.0) & (pts[:, 1] < 1.2) & (pts[:, 0].abs() < 0.08)]
+        return float(band[:, 2].max() - band[:, 2].min())
+
+    thin, stout = AvatarSpec(build="thin", hair="none"), AvatarSpec(build="stout", hair="none")
+    assert chest_depth(stout) > 1.4 * chest_depth(thin)
+    (tl, th), (sl, sh) = occupied_extent(thin), occupied_extent(stout)
+    assert abs((sh[1] - sl[1]) - (th[1] - tl[1])) < 0.05
+
+
+def test_skeleton_is_a_tree_with_retargeting_names():
+    sk = skeleton(TemplateParams.from_spec(AvatarSpec()).shape)
+    assert len(sk.names) >= 20 and sk.names == list(JOINT_NAMES)
+    assert all(p < i for i, p in enumerate(JOINT_PARENTS))
+    pos = dict(zip(sk.names, sk.positions))
+    assert pos["LeftHand"][0] > 0 > pos["RightHand"][0], "the avatar's left is +X (facing +Z)"
+    assert pos["Head"][1] > pos["Neck"][1] > pos["Hips"][1] > pos["LeftLeg"][1] > pos["LeftFoot"][1]
+    assert pos["LeftToeBase"][2] > pos["LeftFoot"][2], "toes point forward (+Z)"
+
+
+def test_corpus_render_is_deterministic_and_colourful():
+    a = render_avatar(5, 0, 2, 48)
+    b = render_avatar(5, 0, 2, 48)
+    assert np.array_equal(a[0]["image"], b[0]["image"])
+    assert a[0]["image"].shape == (48, 48, 3)
+    assert a[0]["image"].std() > 10  # not a blank frame
+
+
+def test_archetype_and_heldout_split():
+    spec = apply_archetype(AvatarSpec(), "knight")
+    assert spec.upper == "armour" and spec.headwear == "helmet"
+    assert isinstance(is_heldout(spec), bool)
+    with pytest.raises(ValueError, match="unknown archetype"):
+        apply_archetype(AvatarSpec(), "wizzard")

@@ -1,0 +1,44 @@
+"""Presets, YAML files and --set overrides; unknown names are errors naming the closest valid ones."""
+import pytest
+
+from pipeline.config import resolve_config
+from pipeline.config_io import ConfigError, describe, presets
+
+
+def test_presets_exist_and_resolve():
+    assert {"cpu", "gpu", "preview"} <= set(presets())
+    cpu = resolve_config("cpu")
+    assert cpu.field.kind == "grid"
+    assert resolve_config("gpu").field.kind == "hash"
+    assert resolve_config("preview").optim.steps < cpu.optim.steps
+
+
+def test_overrides_and_file(tmp_path):
+    f = tmp_path / "c.yaml"
+    f.write_text("optim:\n  steps: 7\nmesh:\n  triangles: 1234\n")
+    cfg = resolve_config("cpu", str(f), ["optim.lr=0.5", "export.animation=none", "seed=3"])
+    assert (cfg.optim.steps, cfg.mesh.triangles, cfg.optim.lr, cfg.export.animation, cfg.seed) == \
+        (7, 1234, 0.5, "none", 3)
+
+
+@pytest.mark.parametrize("kwargs,needle", [
+    (dict(preset="cpuu"), "did you mean cpu"),
+    (dict(overrides=["optim.step=3"]), "optim.steps"),
+    (dict(overrides=["optim.steps=many"]), "expected an integer"),
+    (dict(overrides=["optim.steps"]), "key.path=value"),
+])
+def test_errors_name_the_problem(kwargs, needle):
+    with pytest.raises(ConfigError, match=needle.replace(".", r"\.")):
+        resolve_config(kwargs.get("preset"), None, kwargs.get("overrides", ()))
+
+
+def test_unknown_section_key_in_file(tmp_path):
+    f = tmp_path / "c.yaml"
+    f.write_text("optim:\n  stepz: 3\n")
+    with pytest.raises(ConfigError, match="stepz.*steps"):
+        resolve_config("cpu", str(f))
+
+
+def test_every_key_is_documented():
+    missing = [k for k, _, doc in describe(resolve_config("cpu")) if not doc]
+    assert not missing, f"config keys without an attribute docstring: {missing}"
