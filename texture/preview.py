@@ -74,7 +74,7 @@ def render_view(mesh: TexturedMesh, yaw_deg: float, size: int, scale: float, cen
     return np.round(img.reshape(size, size, 3) * 255).astype(np.uint8)
 
 
-def render_preview(mesh: TexturedMesh, config: PreviewConfig | None = None) -> np.ndarray:
+def preview_image(mesh: TexturedMesh, config: PreviewConfig | None = None) -> np.ndarray:
     """uint8 [size, size * n_views, 3]: the views of ``config`` side by side at a common scale."""
     cfg = config or PreviewConfig()
     unknown = [v for v in cfg.views if v not in VIEWS]
@@ -88,9 +88,14 @@ def render_preview(mesh: TexturedMesh, config: PreviewConfig | None = None) -> n
                            for v in cfg.views], axis=1)
 
 
+def render_preview(mesh: TexturedMesh, config: PreviewConfig | None = None) -> bytes:
+    """The preview strip (see ``preview_image``) encoded as PNG bytes."""
+    return png_bytes(preview_image(mesh, config))
+
+
 def save_preview(mesh: TexturedMesh, path, config: PreviewConfig | None = None) -> Path:
     """Render the preview strip and write it to ``path`` (PNG, atomically)."""
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise ValueError(f"preview path {str(path)!r} must end in .png")
-    return atomic_write_bytes(path, png_bytes(render_preview(mesh, config)))
+    return atomic_write_bytes(path, render_preview(mesh, config))

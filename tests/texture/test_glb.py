@@ -1,0 +1,200 @@
+"""GLB export end to end: template mesh -> UV/bake/skin -> GLB that validates, round-trips and poses."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pygltflib
+import pytest
+import trimesh
+from PIL import Image
+
+from nerf.artifacts import REGIONS
+from nerf.avatar_spec import COLORS, AvatarSpec, apply_archetype
+from nerf.mesh import MeshConfig, extract_mesh, template_query
+from nerf.template import JOINT_NAMES, TemplateParams, bounds, skeleton
+from texture.animation import axis_angle, quat_to_matrix
+from texture.assemble import build_rigged
+from texture.bake import BakeConfig, bake
+from texture.export_glb import ExportConfig, export_glb
+from texture.preview import render_preview
+from texture.uv import unwrap
+from texture.validate import validate_many
+
+CASES = {  # name: (spec, export config)
+    "knight": (apply_archetype(AvatarSpec(height="tall", build="stout"), "knight"),
+               ExportConfig(triangles=20000, texture_size=512, lods=1, animation="wave")),
+    "child_hat": (AvatarSpec(age="child", headwear="hat", headwear_color="red"),
+                  ExportConfig(triangles=8000, texture_size=256, animation="none")),
+}
+
+
+def _extract(spec, triangles: int):
+    p = TemplateParams.from_spec(spec)
+    lo, hi = bounds(p.clamped_shape())
+    return extract_mesh(template_query(p), lo, hi, skeleton(p.clamped_shape()),
+                        MeshConfig(resolution=96, triangles=triangles))
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory, gltf_validator):
+    out = tmp_path_factory.mktemp("glb")
+    res = {}
+    for name, (spec, cfg) in CASES.items():
+        mesh = _extract(spec, cfg.triangles)
+        rigged = build_rigged(mesh, cfg)
+        stats = export_glb(rigged, out / f"{name}.glb", cfg, extras={"prompt": name, "seed": 7, "spec": spec.to_dict()})
+        res[name] = dict(spec=spec, cfg=cfg, mesh=mesh, rigged=rigged, stats=stats, path=out / f"{name}.glb")
+    files = sorted(out.glob("*.glb"))
+    res["reports"] = dict(zip([f.name for f in files], validate_many(files)))
+    res["dir"] = out
+    return res
+
+
+def _read(g: pygltflib.GLTF2, index: int) -> np.ndarray:
+    acc = g.accessors[index]
+    view = g.bufferViews[acc.bufferView]
+    dtype = {5126: np.float32, 5121: np.uint8, 5123: np.uint16, 5125: np.uint32}[acc.componentType]
+    width = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT4": 16}[acc.type]
+    start = (view.byteOffset or 0) + (acc.byteOffset or 0)
+    data = np.frombuffer(g.binary_blob(), dtype, acc.count * width, start)
+    return data.reshape(acc.count, width) if width > 1 else data
+
+
+def test_every_glb_validates_without_errors_or_warnings(exported):
+    assert set(exported["reports"]) == {"knight.glb", "knight_lod1.glb", "child_hat.glb"}
+    for name, report in exported["reports"].items():
+        issues = report["issues"]
+        msgs = [m for m in issues["messages"] if m["severity"] <= 1]
+        assert issues["numErrors"] == 0 and issues["numWarnings"] == 0, (name, msgs[:5])
+    assert not [p for p in exported["dir"].iterdir() if p.suffix != ".glb"], "temp files left behind"
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_round_trip_trimesh_and_pygltflib(exported, name):
+    case = exported[name]
+    rigged, cfg = case["rigged"], case["cfg"]
+    assert case["stats"]["vertices"] == rigged.n_vertices and case["stats"]["triangles"] == rigged.n_faces
+    assert abs(rigged.n_faces - cfg.triangles) <= 0.05 * cfg.triangles
+    scene = trimesh.load(case["path"], process=False)
+    geom = list(scene.geometry.values())
+    assert len(geom) == 1
+    assert (len(geom[0].vertices), len(geom[0].faces)) == (rigged.n_vertices, rigged.n_faces)
+    assert geom[0].visual.material.baseColorTexture.size == (cfg.texture_size, cfg.texture_size)
+
+    g = pygltflib.GLTF2().load(str(case["path"]))
+    assert g.asset.generator.startswith("avatarforge ")
+    assert g.asset.extras["prompt"] == name and g.asset.extras["seed"] == 7
+    prim = g.meshes[0].primitives[0]
+    assert len(_read(g, prim.attributes.POSITION)) == rigged.n_vertices
+    assert len(_read(g, prim.indices)) == 3 * rigged.n_faces
+    pos = _read(g, prim.attributes.POSITION)
+    assert abs(pos[:, 1].min()) < 1e-6, "feet on y = 0"
+    assert g.images[0].mimeType == "image/png" and g.images[0].bufferView is not None
+    skin = g.skins[0]
+    assert len(skin.joints) >= 20
+    assert [g.nodes[j].name for j in skin.joints] == list(JOINT_NAMES)
+    weights = _read(g, prim.attributes.WEIGHTS_0)
+    np.testing.assert_allclose(weights.sum(1), 1.0, atol=1e-6)
+    assert len(g.animations) == (0 if cfg.animation == "none" else 1)
+
+
+def _pose(g: pygltflib.GLTF2, local_rot: dict[str, np.ndarray]) -> np.ndarray:
+    """Linear blend skinning of the GLB's mesh with extra local joint rotations (3x3) by name."""
+    prim = g.meshes[0].primitives[0]
+    pos = _read(g, prim.attributes.POSITION).astype(np.float64)
+    joints = _read(g, prim.attributes.JOINTS_0).astype(np.int64)
+    weights = _read(g, prim.attributes.WEIGHTS_0).astype(np.float64)
+    skin = g.skins[0]
+    ibm = _read(g, skin.inverseBindMatrices).reshape(-1, 4, 4).transpose(0, 2, 1)  # column-major
+    parent = {c: i for i, n in enumerate(g.nodes) for c in (n.children or [])}
+    world: dict[int, np.ndarray] = {}
+
+    def world_of(node: int) -> np.ndarray:
+        if node not in world:
+            n = g.nodes[node]
+            m = np.eye(4)
+            m[:3, 3] = n.translation or (0, 0, 0)
+            m[:3, :3] = local_rot.get(n.name, np.eye(3))
+            world[node] = (world_of(parent[node]) if node in parent else np.eye(4)) @ m
+        return world[node]
+
+    skin_m = np.stack([world_of(j) @ ibm[k] for k, j in enumerate(skin.joints)])  # [J, 4, 4]
+    blended = (weights[:, :, None, None] * skin_m[joints]).sum(1)  # [V, 4, 4]
+    return (blended[:, :3, :3] @ pos[:, :, None])[:, :, 0] + blended[:, :3, 3]
+
+
+def test_pose_left_arm_moves_left_hand_not_feet(exported):
+    case = exported["knight"]
+    g = pygltflib.GLTF2().load(str(case["path"]))
+    rest = _read(g, g.meshes[0].primitives[0].attributes.POSITION).astype(np.float64)
+    np.testing.assert_allclose(_pose(g, {}), rest, atol=1e-5)  # bind matrices reproduce the rest pose
+    posed = _pose(g, {"LeftArm": quat_to_matrix(axis_angle((0, 0, 1), np.radians([60.0])))[0]})
+    move = np.linalg.norm(posed - rest, axis=1)
+    sk = case["rigged"].skeleton
+    hand, fore = sk.positions[sk.index("LeftHand")], sk.positions[sk.index("LeftForeArm")]
+    tip = hand + 0.35 * (hand - fore)
+    near_hand = np.linalg.norm(rest - (hand + tip) / 2, axis=1) < 0.06
+    assert near_hand.sum() > 10
+    assert move[near_hand].min() > 0.25, "left-hand vertices must follow the arm"
+    feet = rest[:, 1] < 0.08
+    assert feet.sum() > 10 and move[feet].max() < 1e-6, "feet must stay put"
+    right = rest[:, 0] < -0.45  # the right arm's far end
+    assert right.any() and move[right].max() < 1e-6
+
+
+def test_skin_binds_hands_and_feet_to_their_chains(exported):
+    rigged = exported["knight"]["rigged"]
+    sk = rigged.skeleton
+    top = rigged.joints[np.arange(rigged.n_vertices), rigged.weights.argmax(1)]
+    names = np.array(sk.names)[top]
+    hand = np.linalg.norm(rigged.vertices - sk.positions[sk.index("LeftHand")], axis=1) < 0.04
+    assert set(names[hand]) <= {"LeftHand", "LeftForeArm"}
+    foot = (rigged.vertices[:, 1] < 0.05) & (rigged.vertices[:, 0] > 0.05)
+    assert set(names[foot]) <= {"LeftFoot", "LeftToeBase", "LeftLeg"}
+    assert (rigged.weights >= 0).all() and ((rigged.weights > 0).sum(1) <= 4).all()
+
+
+def test_texture_carries_vertex_colours_and_color_fn(exported):
+    case = exported["child_hat"]
+    rigged, mesh = case["rigged"], case["mesh"]
+    h, w = rigged.texture.shape[:2]
+    px = rigged.texture[np.clip((rigged.uvs[:, 1] * h).astype(int), 0, h - 1),
+                        np.clip((rigged.uvs[:, 0] * w).astype(int), 0, w - 1)] / 255.0
+    err = np.abs(px - mesh.vertex_colors[rigged.source_vertex]).max(1)
+    assert np.median(err) < 0.03
+    hat = rigged.vertex_regions == REGIONS.index("headwear")
+    assert np.abs(np.median(px[hat], 0) - np.asarray(COLORS["red"][0])).max() < 0.06
+    upper = REGIONS.index("upper")
+
+    def color_fn(points, normals, regions):  # paint the shirt pure green, leave the rest to the mesh
+        out = np.full((len(points), 3), np.nan)
+        out[regions == upper] = (0.0, 1.0, 0.0)
+        return out
+
+    tex = bake(unwrap(mesh), BakeConfig(texture_size=128), color_fn).texture
+    assert (tex.reshape(-1, 3) == (0, 255, 0)).all(1).mean() > 0.05
+    assert (tex.reshape(-1, 3) != (0, 255, 0)).any(1).mean() > 0.3
+
+
+def test_preview_strip_shows_four_views(exported):
+    png = render_preview(exported["child_hat"]["rigged"])
+    import io
+
+    img = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    assert img.shape == (256, 1024, 3)
+    for k in range(4):
+        view = img[:, 256 * k: 256 * (k + 1)]
+        assert (np.abs(view.astype(int) - view[0, 0]).sum(-1) > 30).mean() > 0.05, f"view {k} is empty"
+
+
+def test_bad_export_inputs_write_nothing(exported, tmp_path):
+    rigged = exported["child_hat"]["rigged"]
+    with pytest.raises(ValueError, match="animation"):
+        export_glb(rigged, tmp_path / "a.glb", ExportConfig(animation="dance"))
+    with pytest.raises(ValueError, match="JSON"):
+        export_glb(rigged, tmp_path / "a.glb", ExportConfig(animation="none"), extras={"x": object()})
+    with pytest.raises(ValueError, match=".glb"):
+        export_glb(rigged, tmp_path / "a.gltf")
+    assert list(tmp_path.iterdir()) == []
+    json.dumps(exported["knight"]["stats"])  # stats are plain JSON
