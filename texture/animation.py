@@ -82,12 +82,13 @@ def make_clip(kind: str, skeleton: Skeleton, seconds: float = 2.0, fps: int = 24
         "RightArm": axis_angle((0, 0, 1), -np.radians(3.0) * breath),
     }
     if kind == "wave":
-        # raise (0 -> 0.35 s), hold while waving, lower (last 0.35 s)
+        # raise (0 -> 0.35 s), hold while waving, lower (last 0.35 s): upper arm out and up,
+        # elbow bent so the forearm points up, forearm swinging side to side twice a second
         up = _smoothstep(t / 0.35) * _smoothstep((seconds - t) / 0.35)
-        rot["RightArm"] = quat_mul(rot["RightArm"], axis_angle((0, 0, 1), -np.radians(115.0) * up))
+        rot["RightArm"] = quat_mul(rot["RightArm"], axis_angle((0, 0, 1), -np.radians(75.0) * up))
         wave = np.sin(2 * math.pi * 2.0 * t) * up
-        rot["RightForeArm"] = quat_mul(axis_angle((0, 0, 1), -np.radians(25.0) * up),
-                                       axis_angle((0, 0, 1), np.radians(28.0) * wave))
+        rot["RightForeArm"] = quat_mul(axis_angle((0, 0, 1), -np.radians(70.0) * up),
+                                       axis_angle((0, 0, 1), np.radians(25.0) * wave))
         rot["RightHand"] = axis_angle((0, 0, 1), np.radians(10.0) * wave)
         rot["Head"] = axis_angle((0, 1, 0), -np.radians(8.0) * up)
     names = set(skeleton.names)

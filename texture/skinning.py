@@ -26,6 +26,8 @@ class SkinConfig:
 
     falloff: float = 0.025
     """Metres beyond the nearest bone over which another bone's weight decays by e."""
+    behind: float = 1.0
+    """Extra distance per metre a vertex lies before a bone's start (sharpens joints toward the parent)."""
     smooth_iterations: int = 6
     """Laplacian smoothing steps of the weights on the mesh graph (0 disables)."""
     max_influences: int = 4
@@ -47,12 +49,18 @@ def bone_segments(skeleton: Skeleton) -> tuple[np.ndarray, np.ndarray]:
     return pos, ends
 
 
-def segment_distances(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Distance Float[N, J] of every point to every segment a[j]..b[j]."""
+def segment_distances(points: np.ndarray, a: np.ndarray, b: np.ndarray, behind: float = 0.0) -> np.ndarray:
+    """Distance Float[N, J] of every point to every segment a[j]..b[j].
+
+    Points whose projection falls before a segment's start (on the parent's side of the joint)
+    get ``behind`` times that overshoot added, so parents win there.
+    """
     ab = b - a
     ap = points[:, None, :] - a[None]
-    t = np.clip((ap * ab).sum(-1) / np.maximum((ab * ab).sum(-1), 1e-12), 0.0, 1.0)
-    return np.linalg.norm(ap - t[..., None] * ab, axis=-1)
+    length = np.sqrt(np.maximum((ab * ab).sum(-1), 1e-12))
+    t_raw = (ap * ab).sum(-1) / length**2
+    t = np.clip(t_raw, 0.0, 1.0)
+    return np.linalg.norm(ap - t[..., None] * ab, axis=-1) + behind * np.maximum(-t_raw, 0.0) * length
 
 
 def _weld(mesh: TexturedMesh) -> tuple[np.ndarray, np.ndarray]:
@@ -107,7 +115,7 @@ def skin_weights(mesh: TexturedMesh, config: SkinConfig | None = None) -> tuple[
     welded = np.zeros((wid.max() + 1, 3))
     welded[wid] = mesh.vertices
     a, b = bone_segments(mesh.skeleton)
-    d = segment_distances(welded, a, b)
+    d = segment_distances(welded, a, b, cfg.behind)
     raw = np.exp(-(d - d.min(1, keepdims=True)) / cfg.falloff)
     raw = _smooth(raw / raw.sum(1, keepdims=True), wfaces, cfg.smooth_iterations)
     idx, w = top_k_normalised(raw, cfg.max_influences)

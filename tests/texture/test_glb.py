@@ -153,6 +153,10 @@ def test_skin_binds_hands_and_feet_to_their_chains(exported):
     foot = (rigged.vertices[:, 1] < 0.05) & (rigged.vertices[:, 0] > 0.05)
     assert set(names[foot]) <= {"LeftFoot", "LeftToeBase", "LeftLeg"}
     assert (rigged.weights >= 0).all() and ((rigged.weights > 0).sum(1) <= 4).all()
+    # smooth across the elbow: vertices there blend the upper arm and the forearm
+    elbow = np.linalg.norm(rigged.vertices - sk.positions[sk.index("LeftForeArm")], axis=1) < 0.08
+    w_upper = (rigged.weights * (rigged.joints == sk.index("LeftArm"))).sum(1)[elbow]
+    assert ((w_upper > 0.2) & (w_upper < 0.8)).any()
 
 
 def test_texture_carries_vertex_colours_and_color_fn(exported):
