@@ -125,25 +125,36 @@ def mesh_defects(verts: np.ndarray, faces: np.ndarray) -> int:
 def decimate(verts: np.ndarray, faces: np.ndarray, triangles: int) -> tuple[np.ndarray, np.ndarray]:
     """Reach ``triangles`` faces with quadric decimation (fast-simplification).
 
-    Sources below twice the budget are Loop-subdivided first (which also smooths marching-cubes
-    terracing). Several source/target variants are tried and the first closed, manifold,
-    degenerate-free result wins (else the one with the fewest defects).
+    A mesh with at least ``triangles`` faces is decimated directly; a smaller one (or one whose
+    decimation is not clean) is Loop-subdivided to twice the budget first, which also smooths
+    marching-cubes terracing. Several source/target variants are tried and the first closed,
+    manifold, degenerate-free result wins (else the one with the fewest defects).
     """
     import fast_simplification
     import trimesh
 
     if triangles < 100:
         raise ValueError(f"triangle budget {triangles} is too small; use at least 100")
-    dense = (verts, faces)
-    while len(dense[1]) < 2 * triangles:
-        dense = trimesh.remesh.subdivide_loop(*dense)
-    sources = [dense] if len(faces) < triangles else ([(verts, faces), dense] if dense[0] is not verts
-                                                        else [dense, trimesh.remesh.subdivide_loop(*dense)])
+
+    def loop(v, f, at_least):
+        while len(f) < at_least:
+            v, f = trimesh.remesh.subdivide_loop(v, f)
+        return v, f
+
+    # sources, tried lazily: the marching-cubes mesh itself when it has enough faces, else (and
+    # as the fallback) a Loop-subdivided copy with at least twice the budget
+    sources = [lambda: loop(verts, faces, 2 * triangles)]
+    if len(faces) >= triangles:
+        sources.insert(0, lambda: (verts, faces))
+        sources[1] = lambda: loop(verts, faces, max(2 * triangles, len(faces) + 1))
     best, best_defects = None, None
-    for sv, sf in sources:
+    for source in sources:
+        sv, sf = source()
         for target in (triangles, triangles - 2, triangles + 2):
-            v, f = fast_simplification.simplify(np.asarray(sv, np.float64), np.asarray(sf, np.int32),
-                                                target_count=int(target))
+            v, f = sv, sf
+            if len(sf) > target:
+                v, f = fast_simplification.simplify(np.asarray(sv, np.float64), np.asarray(sf, np.int32),
+                                                    target_count=int(target))
             v, f = clean_mesh(np.asarray(v, np.float64), np.asarray(f, np.int64))
             defects = mesh_defects(v, f)
             if best_defects is None or defects < best_defects:
