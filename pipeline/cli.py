@@ -126,6 +126,10 @@ def cmd_generate(args) -> int:
     if args.steps is not None and args.steps < 0:
         raise _InputErr(f"--steps {args.steps}: must be 0 or more")
     cfg = resolve_from_args(args)
+    if args.image:
+        from pipeline.inputs import load_image
+
+        load_image(args.image, cfg.reference.max_pixels)  # fail fast, before loading models
     if args.texture_library and not os.path.isdir(args.texture_library):
         raise _InputErr(f"--texture-library {args.texture_library!r} is not a folder")
     forge = AvatarForge(cfg)

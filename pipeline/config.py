@@ -7,7 +7,8 @@ reproduced with ``--config sidecar_config.yaml``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as _field
 
 from nerf.fields.base import FieldConfig
 from nerf.generator import GeneratorConfig
@@ -18,6 +19,7 @@ from pipeline.fusion import FusionConfig
 from pipeline.guidance.base import GuidanceConfig
 from pipeline.optimize import OptimConfig
 from texture.export_glb import ExportConfig
+from texture.pipeline import TextureConfig
 
 DEFAULT_PRESET = "cpu"
 
@@ -45,38 +47,24 @@ class ReferenceConfig:
 
 
 @dataclass
-class TextureConfig:
-    """The retrieval texturer."""
-
-    library: str = ""
-    """Image library folder; empty = the shipped default swatch library."""
-    top_k: int = 3
-    """Images retrieved per body region."""
-    blend: float = 0.65
-    """How much of the retrieved swatch shows over the field's colour (0 = field colour only)."""
-    min_score: float = 0.0
-    """Retrieved images scoring below this are not applied."""
-
-
-@dataclass
 class GenerateConfig:
     """Everything ``avatarforge generate`` needs; sections are components."""
 
     seed: int = 0
     """Random seed; the same seed gives the same mesh on CPU."""
-    model: ModelConfig = field(default_factory=ModelConfig)
-    reference: ReferenceConfig = field(default_factory=ReferenceConfig)
-    fusion: FusionConfig = field(default_factory=FusionConfig)
-    generator: GeneratorConfig = field(default_factory=GeneratorConfig)
-    field: FieldConfig = field(default_factory=FieldConfig)
+    model: ModelConfig = _field(default_factory=ModelConfig)
+    reference: ReferenceConfig = _field(default_factory=ReferenceConfig)
+    fusion: FusionConfig = _field(default_factory=FusionConfig)
+    generator: GeneratorConfig = _field(default_factory=GeneratorConfig)
+    field: FieldConfig = _field(default_factory=FieldConfig)
     prior_resolution: int = 96
     """Resolution (along the height) of the grid the template prior is baked into."""
-    render: RenderConfig = field(default_factory=RenderConfig)
-    guidance: GuidanceConfig = field(default_factory=GuidanceConfig)
-    optim: OptimConfig = field(default_factory=OptimConfig)
-    mesh: MeshConfig = field(default_factory=MeshConfig)
-    texture: TextureConfig = field(default_factory=TextureConfig)
-    export: ExportConfig = field(default_factory=ExportConfig)
+    render: RenderConfig = _field(default_factory=RenderConfig)
+    guidance: GuidanceConfig = _field(default_factory=GuidanceConfig)
+    optim: OptimConfig = _field(default_factory=OptimConfig)
+    mesh: MeshConfig = _field(default_factory=MeshConfig)
+    texture: TextureConfig = _field(default_factory=TextureConfig)
+    export: ExportConfig = _field(default_factory=ExportConfig)
 
 
 def resolve_config(preset: str | None = None, config_file: str | None = None,

@@ -36,6 +36,7 @@ from pipeline.generator_model import AmortisedModel
 from pipeline.guidance import make_guidance
 from pipeline.inputs import InputError, check_output, clean_prompt, load_image, resolve_device
 from pipeline.optimize import refine
+from texture.atomic import atomic_write_bytes
 
 log = logging.getLogger("avatarforge")
 
@@ -51,19 +52,6 @@ class Timer:
             yield
         finally:
             self.stages[name] = round(self.stages.get(name, 0.0) + time.perf_counter() - t, 4)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 class AvatarForge:

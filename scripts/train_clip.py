@@ -67,7 +67,9 @@ class TextBank:
                     known.update(zip(todo[i:i + 512], pooled))
             print(f"encoded {len(todo)} captions with the locked tower in {time.time() - t0:.0f}s", flush=True)
             allc = list(known)
-            torch.save({"captions": allc, "feats": torch.stack([known[c] for c in allc])}, cache)
+            tmp = cache.with_suffix(".tmp")
+            torch.save({"captions": allc, "feats": torch.stack([known[c] for c in allc])}, tmp)
+            tmp.replace(cache)
         self.feats = torch.stack([known[c] for c in self.index])
 
     def __call__(self, caps: list[str]) -> torch.Tensor:
@@ -162,7 +164,7 @@ def main(argv=None) -> int:
         model.text.lock(unlocked_layers=0, freeze_layer_norm=True)
         caps = [c for i in train for c in metas[i]["captions"][a.templates]]
         caps += [metas[i]["captions"]["heldout"][0] for i, m in enumerate(metas) if m["split"] == "test"]
-        bank = TextBank(model, caps, a.corpus / "minilm_pooled_cache.pt")
+        bank = TextBank(model, caps, a.corpus / f"minilm_pooled_{a.templates}.pt")
     mean = torch.tensor(model.visual.preprocess_cfg["mean"]).view(1, 3, 1, 1)
     std = torch.tensor(model.visual.preprocess_cfg["std"]).view(1, 3, 1, 1)
 

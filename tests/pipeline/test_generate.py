@@ -1,0 +1,108 @@
+"""End-to-end ``generate`` on the shipped default model: valid assets, determinism, steering, bad input."""
+import json
+
+import numpy as np
+import pytest
+
+from pipeline.cli import main
+from pipeline.config import resolve_config
+
+TINY = ["optim.steps=6", "optim.patience=0"]
+
+
+@pytest.fixture(scope="module")
+def forge():
+    from pipeline.generate import AvatarForge
+
+    return AvatarForge(resolve_config("tiny"))
+
+
+def run(forge, prompt, out, *overrides, seed=0):
+    cfg = resolve_config("tiny", None, [*TINY, f"seed={seed}", *overrides])
+    return forge.generate(prompt, out, cfg)
+
+
+def load_mesh(path):
+    import trimesh
+
+    scene = trimesh.load(path, force="scene")
+    return trimesh.util.concatenate(list(scene.geometry.values()))
+
+
+def test_generate_writes_valid_assets(forge, tmp_path, gltf_validator):
+    from texture.validate import validate_glb
+
+    res = run(forge, "a tall knight in a red tunic", tmp_path / "sub" / "knight.glb")
+    report = validate_glb(res.glb)
+    assert report["issues"]["numErrors"] == 0, report["issues"]
+    side = json.loads(res.sidecar.read_text())
+    for key in ("prompt", "seed", "config", "models", "timings_s", "clip_score", "mesh", "versions", "texture"):
+        assert key in side
+    assert side["models"]["clip"] == "avatarforge-vit16-minilm" and len(side["models"]["clip_weights_sha256"]) == 64
+    assert side["config"]["optim"]["steps"] == 6
+    from PIL import Image
+
+    w, h = Image.open(res.preview).size
+    assert w >= 3 * h  # a strip of 4 views
+    assert not list(tmp_path.rglob("*.tmp*"))
+
+
+def test_same_seed_same_mesh(forge, tmp_path):
+    a = load_mesh(run(forge, "a wizard in a purple robe", tmp_path / "a.glb").glb)
+    b = load_mesh(run(forge, "a wizard in a purple robe", tmp_path / "b.glb").glb)
+    assert a.vertices.shape == b.vertices.shape
+    assert np.allclose(a.vertices, b.vertices)
+
+
+def proportions(mesh):
+    v = np.asarray(mesh.vertices)
+    h = v[:, 1].max() - v[:, 1].min()
+    band = v[(v[:, 1] > 0.3 * h) & (v[:, 1] < 0.5 * h)]  # hips and thighs: below the hands of the A-pose
+    return h, h / (band[:, 0].max() - band[:, 0].min())
+
+
+def torso_color(mesh):
+    v = np.asarray(mesh.vertices)
+    h = v[:, 1].max()
+    cols = np.asarray(mesh.visual.to_color().vertex_colors)[:, :3].astype(float)
+    m = (v[:, 1] > 0.6 * h) & (v[:, 1] < 0.75 * h) & (np.abs(v[:, 0]) < 0.12)
+    return cols[m].mean(0)
+
+
+def test_text_steers_shape_and_colour(forge, tmp_path):
+    tall = run(forge, "a very tall thin person", tmp_path / "tall.glb")
+    short = run(forge, "a short stout person", tmp_path / "short.glb")
+    h_tall, r_tall = proportions(load_mesh(tall.glb))
+    h_short, r_short = proportions(load_mesh(short.glb))
+    assert h_tall > h_short + 0.15
+    assert r_tall > 1.2 * r_short, (r_tall, r_short)
+    red = run(forge, "a person in a red shirt", tmp_path / "red.glb")
+    blue = run(forge, "a person in a blue shirt", tmp_path / "blue.glb")
+    cr, cb = torso_color(load_mesh(red.glb)), torso_color(load_mesh(blue.glb))
+    assert cr[0] > cr[2] + 40 and cb[2] > cb[0] + 40, (cr, cb)
+    for res in (tall, short, red, blue):
+        score = res.sidecar_data["clip_score"]
+        assert score["final"] > score["initial"], (res.sidecar_data["prompt"], score)
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["generate", "   ", "--out", "x.glb"], "prompt is empty"),
+    (["generate", "a knight", "--out", "x.obj"], ".glb"),
+    (["generate", "a knight", "--out", "x.glb", "--preset", "cpuu"], "did you mean cpu"),
+    (["generate", "a knight", "--out", "x.glb", "--set", "optim.stepz=3"], "optim.steps"),
+    (["generate", "a knight", "--out", "x.glb", "--image", "missing.png"], "missing.png"),
+    (["generate", "a knight\x07", "--out", "x.glb"], "control character"),
+    (["generate", "a knight", "--out", "x.glb", "--steps", "-1"], "--steps"),
+])
+def test_bad_input_exits_2_with_one_line(argv, needle, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert needle in err and len(err.splitlines()) == 1, err
+    assert not list(tmp_path.rglob("*.glb"))
+
+
+def test_long_prompt_is_truncated_with_a_warning(forge, tmp_path):
+    long = "a knight in a red tunic " + " ".join(["with a very shiny silver helmet"] * 12)
+    res = run(forge, long, tmp_path / "long.glb", "optim.steps=0")
+    assert any("truncated" in w for w in res.sidecar_data["warnings"])
