@@ -34,7 +34,7 @@ def build_rigged(mesh: MeshArtifact, config: "ExportConfig | None" = None, color
     A mesh over the triangle budget (by more than 5%) is decimated first; its colours and
     regions are carried over from the nearest original vertex.
     """
-    from nerf.mesh import decimate
+    from nerf.mesh_ops import decimate
     from texture.export_glb import ExportConfig
 
     cfg = config or ExportConfig()
@@ -62,7 +62,7 @@ def texel_cloud(rigged: RiggedMesh) -> tuple[np.ndarray, np.ndarray]:
 
 def make_lod(rigged: RiggedMesh, triangles: int, texture_size: int, config: "ExportConfig") -> RiggedMesh:
     """A coarser copy of ``rigged``: ``triangles`` faces, a ``texture_size`` texture baked from the original."""
-    from nerf.mesh import decimate
+    from nerf.mesh_ops import decimate
 
     if rigged.source_vertex is not None:
         _, wid = np.unique(rigged.source_vertex, return_inverse=True)
