@@ -16,7 +16,7 @@ import os
 import platform
 import time
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Callable
 
@@ -147,7 +147,7 @@ class AvatarForge:
         prior = field.prior
         with timer("mesh"):
             mesh = extract_mesh(field_query(field, params), prior.lo.cpu().numpy(), prior.hi.cpu().numpy(),
-                                skeleton(params.shape), config.mesh)
+                                skeleton(params.shape), replace(config.mesh, triangles=config.export.triangles))
         with timer("texture"):
             rigged, tex_info = texture_and_rig(mesh, prompt, self.library(config), self.encoder, config.texture,
                                                config.export, conditioning=text.embedding.cpu().numpy())
