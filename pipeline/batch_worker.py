@@ -55,11 +55,11 @@ class ForgeCache:
     def key(config) -> str:
         return json.dumps([asdict(config.model), asdict(config.fusion), asdict(config.generator)], sort_keys=True)
 
-    def get(self, config) -> tuple[object, float]:
-        """(forge, seconds spent loading it now: 0 when it was already loaded)."""
+    def get(self, config) -> tuple[object, float | None]:
+        """(forge, seconds spent loading it now, or None when it was already loaded)."""
         k = self.key(config)
         if k in self.forges:
-            return self.forges[k], 0.0
+            return self.forges[k], None
         t = time.perf_counter()
         if self.factory is None:
             from pipeline.generate import AvatarForge
@@ -96,7 +96,7 @@ def produce(cache: ForgeCache, item: BatchItem, stage: Path, worker: str, with_b
     stage.mkdir(parents=True, exist_ok=True)
     try:
         forge, load_s = cache.get(item.config)
-        if load_s:
+        if load_s is not None:
             timings["model_load"] = load_s
         res = forge.generate(item.prompt, stage / f"{item.name}.glb", item.config)
         _check_finite(res.sidecar_data)
