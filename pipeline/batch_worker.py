@@ -89,6 +89,25 @@ def _check_finite(sidecar: dict) -> None:
         raise ValueError("the mesh has no triangles")
 
 
+def _relative_paths(sidecar: Path, stage: Path) -> None:
+    """Rewrite staging-folder paths in the sidecar as bare file names (the files end up side by side)."""
+    prefix = str(stage) + os.sep
+
+    def fix(o):
+        if isinstance(o, dict):
+            return {k: fix(v) for k, v in o.items()}
+        if isinstance(o, list):
+            return [fix(v) for v in o]
+        return o[len(prefix):] if isinstance(o, str) and o.startswith(prefix) else o
+
+    data = json.loads(sidecar.read_text())
+    fixed = fix(data)
+    if fixed != data:
+        from texture.atomic import atomic_write_bytes
+
+        atomic_write_bytes(sidecar, json.dumps(fixed, indent=2).encode())
+
+
 def produce(cache: ForgeCache, item: BatchItem, stage: Path, worker: str, with_bytes: bool = False) -> Outcome:
     """Generate one item into ``stage``; every failure (MemoryError included) becomes a failed Outcome."""
     t0 = time.perf_counter()
@@ -100,6 +119,7 @@ def produce(cache: ForgeCache, item: BatchItem, stage: Path, worker: str, with_b
             timings["model_load"] = load_s
         res = forge.generate(item.prompt, stage / f"{item.name}.glb", item.config)
         _check_finite(res.sidecar_data)
+        _relative_paths(Path(res.sidecar), stage)
         timings.update(res.sidecar_data.get("timings_s", {}))
         files = output_files(stage, item.name)
         sha = {p.name: file_sha256(p) for p in files}

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.batch import BatchConfig, clean_stale, run_batch
+from pipeline.batch import BatchConfig, _todo, clean_stale, run_batch
 from pipeline.batch_items import ItemDefaults, plan_items
 from pipeline.batch_manifest import MANIFEST, Manifest, Record, file_sha256
 from pipeline.batch_parse import read_prompts
@@ -118,6 +118,27 @@ def test_manifest_drops_a_truncated_last_line_and_appends_after_it(tmp_path):
     assert [r["line"] for r in rows] == [1, 2, 3] and Manifest.open(tmp_path).dropped == 0
 
 
+def test_resume_skips_intact_outputs_and_redoes_tampered_changed_or_retried(tmp_path):
+    p = write(tmp_path, "p.txt", "a knight\na wizard\na pirate\n")
+    items, _ = plan(p)
+    out = tmp_path / "out"
+    out.mkdir()
+    m = Manifest.open(out)
+    for it in items[:2]:
+        for ext in (".glb", ".json", ".png"):
+            (out / f"{it.name}{ext}").write_bytes(it.name.encode() + ext.encode())
+        m.append(Record(it.name, it.line, it.prompt, "ok", sha256={f"{it.name}{e}": file_sha256(out / f"{it.name}{e}")
+                                                                   for e in (".glb", ".json", ".png")},
+                        seed=it.seed, config_hash=it.config_hash))
+    m.append(Record("a_pirate", 3, "a pirate", "failed", "MemoryError: ", seed=0, config_hash=items[2].config_hash))
+    assert _todo(items, m, out, retry_failed=False) == []
+    assert [i.name for i in _todo(items, m, out, retry_failed=True)] == ["a_pirate"]
+    (out / "a_wizard.png").write_bytes(b"edited")
+    assert [i.name for i in _todo(items, m, out, retry_failed=False)] == ["a_wizard"]
+    changed, _ = plan_items(read_prompts(p)[1], ItemDefaults("tiny", None, ["optim.steps=9"]))
+    assert [i.name for i in _todo(changed, m, out, retry_failed=False)] == ["a_knight", "a_wizard", "a_pirate"]
+
+
 def test_clean_stale_removes_temp_files_and_staging(tmp_path):
     for n in (".a.glb.x1y2.tmp", ".b.png.tmp1234", "keep.glb", ".hidden"):
         (tmp_path / n).write_bytes(b"x")
@@ -140,8 +161,10 @@ def test_index_lists_every_ok_item_and_escapes_prompts(tmp_path):
 # ------------------------------------------------------------------ failure isolation (no models)
 class _Res:
     def __init__(self, out: Path, clip: float):
-        for ext in (".glb", ".json", ".png"):
+        for ext in (".glb", ".png"):
             out.with_suffix(ext).write_bytes(b"data" + ext.encode())
+        self.sidecar = out.with_suffix(".json")
+        self.sidecar.write_text(json.dumps({"export": {"path": str(out)}}))
         self.sidecar_data = {"clip_score": {"initial": 0.1, "final": clip}, "mesh": {"triangles": 10},
                              "timings_s": {"total": 0.1}}
 
@@ -168,6 +191,7 @@ def test_produce_turns_any_failure_into_a_failed_outcome(tmp_path, prompt, error
         assert out.ok and sorted(out.files) == sorted(out.sha256) == [f"{item.name}{e}" for e in
                                                                       (".glb", ".json", ".png")]
         assert out.timings["model_load"] >= 0 and cache.get(item.config)[1] is None  # loaded once
+        assert json.loads(out.files[f"{item.name}.json"])["export"]["path"] == f"{item.name}.glb"  # no staging path
 
 
 def test_bad_flags_files_and_folders_exit_2(tmp_path, capsys):
@@ -178,6 +202,15 @@ def test_bad_flags_files_and_folders_exit_2(tmp_path, capsys):
     assert main(["batch", str(tmp_path / "missing.txt"), "--out-dir", str(tmp_path / "o")]) == 2
     assert main(["batch", str(write(tmp_path, "e.txt", "# only a comment\n")), "--out-dir", str(tmp_path / "o")]) == 2
     assert main(["batch", str(p), "--out-dir", str(p)]) == 2
+    import fcntl
+
+    (tmp_path / "busy").mkdir()
+    fd = os.open(tmp_path / "busy", os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # as another batch in that folder would
+    try:
+        assert main(["batch", str(p), "--out-dir", str(tmp_path / "busy")]) == 2
+    finally:
+        os.close(fd)
     (tmp_path / "done").mkdir()
     Manifest.open(tmp_path / "done").append(Record("a_knight", 1, "a knight", "ok"))
     assert main(["batch", str(p), "--out-dir", str(tmp_path / "done")]) == 2
