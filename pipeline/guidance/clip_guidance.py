@@ -16,7 +16,8 @@ from pipeline.guidance.base import GuidanceConfig
 
 class ClipGuidance:
     def __init__(self, config: GuidanceConfig, encoder, text: Tensor, image: Tensor | None = None,
-                 generator: torch.Generator | None = None):
+                 generator: torch.Generator | None = None, prompt: str | None = None):
+        """``prompt`` (the text itself) is accepted for parity with sds guidance; CLIP uses ``text``."""
         self.config = config
         self.encoder = encoder
         self.text = F.normalize(text.to(encoder.device).float(), dim=-1)
