@@ -86,8 +86,20 @@ def build_embedded(name: str, device: str | torch.device = "cpu"):
     import open_clip
 
     register_embedded()
+    _quiet_transformers()
     model = open_clip.create_model(name, pretrained=None, pretrained_hf=True, device=device)
     return model
+
+
+def _quiet_transformers() -> None:
+    """transformers prints a load report (the unused BERT pooler) and a progress bar on every load."""
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+    except ImportError:  # pragma: no cover
+        pass
 
 
 def load_embedded(name: str = DEFAULT_MODEL, weights: str | Path | None = None,

@@ -15,6 +15,7 @@ import logging
 import os
 import platform
 import time
+from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -182,16 +183,45 @@ class AvatarForge:
         return AvatarResult(out, json_path, preview_path, sidecar)
 
 
+class _Lazy(Mapping):
+    """A query result whose entries are computed only when asked for (the density pass of mesh
+    extraction needs no colours or regions)."""
+
+    def __init__(self, **fns):
+        self._fns, self._vals = fns, {}
+
+    def __getitem__(self, k):
+        if k not in self._vals:
+            self._vals[k] = self._fns[k]()
+        return self._vals[k]
+
+    def __iter__(self):
+        return iter(self._fns)
+
+    def __len__(self):
+        return len(self._fns)
+
+
 def field_query(field, params: TemplateParams):
     """Density/rgb from the refined field, regions from the template, for mesh extraction."""
     prims = {k: v.detach().cpu() for k, v in primitives(params).items()}
+    dev = next(iter(field.buffers())).device
 
-    @torch.no_grad()
-    def query(x: torch.Tensor) -> dict[str, torch.Tensor]:
-        dev = next(iter(field.buffers())).device
-        density, rgb = field(x.to(dev).float())
-        region = region_weights(primitive_distances(x.float().cpu(), prims), prims["region"]).argmax(-1)
-        return {"density": density.cpu(), "rgb": rgb.cpu(), "region": region}
+    def query(x: torch.Tensor) -> Mapping[str, torch.Tensor]:
+        xf = x.float()
+        out = {}
+
+        def both():
+            if "d" not in out:
+                with torch.no_grad():
+                    out["d"], out["c"] = (t.cpu() for t in field(xf.to(dev)))
+            return out
+
+        def region():
+            with torch.no_grad():
+                return region_weights(primitive_distances(xf.cpu(), prims), prims["region"]).argmax(-1)
+
+        return _Lazy(density=lambda: both()["d"], rgb=lambda: both()["c"], region=region)
 
     return query
 
