@@ -21,6 +21,8 @@ from pipeline.batch_worker import ForgeCache, Outcome, produce, setup_worker, th
 from pipeline.inputs import InputError
 
 INSTALL_HINT = "pip install 'avatarforge[ray]'"
+RAY_SLOW_START = {"RAY_raylet_start_wait_time_s": "120", "RAY_agent_register_timeout_ms": "120000"}
+"""Ray's start-up timeouts, raised (unless already set) so a loaded machine can start a local Ray."""
 
 
 def import_ray():
@@ -68,7 +70,8 @@ def run_ray(items: Iterable[BatchItem], workers: int, address: str | None, devic
     ray = import_ray()
     started = False
     if not ray.is_initialized():
-        os.environ.setdefault("RAY_raylet_start_wait_time_s", "120")  # a busy machine starts raylets slowly
+        for var, value in RAY_SLOW_START.items():  # a busy machine starts the raylet and its agents slowly
+            os.environ.setdefault(var, value)
         if address:
             ray.init(address=address, log_to_driver=False)
         else:

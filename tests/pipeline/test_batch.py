@@ -317,7 +317,10 @@ def test_killed_batch_resumes_to_complete_valid_outputs(killed_then_resumed, glt
 @pytest.fixture(scope="session")
 def local_ray():
     ray = pytest.importorskip("ray")
-    os.environ.setdefault("RAY_raylet_start_wait_time_s", "120")
+    from pipeline.batch_ray import RAY_SLOW_START
+
+    for var, value in RAY_SLOW_START.items():
+        os.environ.setdefault(var, value)
     if not ray.is_initialized():
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield ray
