@@ -12,7 +12,7 @@ import zlib
 import numpy as np
 import torch
 
-from nerf.avatar_spec import sample_spec
+from nerf.avatar_spec import AvatarSpec, sample_spec
 from nerf.cameras import View
 from nerf.captions import caption
 from nerf.surface_render import Lighting, render_template
@@ -22,9 +22,47 @@ HELDOUT_BUCKETS = 7
 
 
 def is_heldout(spec) -> bool:
-    """True for the held-out attribute combinations (about 1 in 7 of (upper colour, garment, lower colour))."""
-    key = f"{spec.upper_color}|{spec.upper}|{spec.lower_color}".encode()
-    return zlib.crc32(key) % HELDOUT_BUCKETS == 0
+    """True for the held-out attribute combinations (about 1 in 7).
+
+    Plain avatars hold out (upper colour, upper garment, lower colour); archetypes, whose
+    outfit is fixed, hold out (archetype, height, build), so every archetype is seen in
+    training and tested on unseen builds and heights.
+    """
+    if spec.archetype:
+        key = f"{spec.archetype}|{spec.height}|{spec.build}|{spec.age}"
+    else:
+        key = f"{spec.upper_color}|{spec.upper}|{spec.lower_color}"
+    return zlib.crc32(key.encode()) % HELDOUT_BUCKETS == 0
+
+
+def spec_from_dict(d: dict) -> AvatarSpec:
+    d = dict(d)
+    d["accessories"] = tuple(d.get("accessories", ()))
+    return AvatarSpec(**d)
+
+
+def captions_for(spec, split: str, rng: random.Random) -> dict[str, list[str]]:
+    """Caption groups of one avatar: train+evaluator wordings for training, heldout for test."""
+    groups = ("heldout",) if split == "test" else ("train", "evaluator")
+    caps = {g: [caption(spec, rng, g) for _ in range(3)] for g in groups}
+    caps["full"] = [caption(spec, rng, "heldout" if split == "test" else "train", full=True)]
+    return caps
+
+
+def apply_split(metas: list[dict]) -> int:
+    """Recompute each avatar record's split with ``is_heldout`` (the single source of truth),
+    regenerating its captions deterministically when the split changed. Returns how many changed."""
+    changed = 0
+    for m in metas:
+        if m.get("kind") != "avatar":
+            continue
+        spec = spec_from_dict(m["spec"])
+        split = "test" if is_heldout(spec) else "train"
+        if split != m["split"]:
+            m["split"] = split
+            m["captions"] = captions_for(spec, split, random.Random(f"{m['avatar']}|{split}"))
+            changed += 1
+    return changed
 
 
 def random_background(rng: random.Random, size: int) -> torch.Tensor:
@@ -57,9 +95,7 @@ def render_avatar(i: int, seed: int, views: int, size: int) -> list[dict]:
     vs = [View(rng.uniform(0, 2 * math.pi), rng.uniform(-0.1, 0.4)) for _ in range(views)]
     # one render per view so each gets its own lighting and background
     out = []
-    groups = ("heldout",) if split == "test" else ("train", "evaluator")
-    caps = {g: [caption(spec, rng, g) for _ in range(3)] for g in groups}
-    caps["full"] = [caption(spec, rng, "heldout" if split == "test" else "train", full=True)]
+    caps = captions_for(spec, split, rng)
     for v in vs:
         bg = random_background(rng, size)[None]
         img = render_template(params, [v], size, bg, random_lighting(rng))[0]

@@ -30,6 +30,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipeline import clip_models  # noqa: E402
+from nerf.corpus import apply_split  # noqa: E402
 from pipeline.evaluation import recall_at_k, zero_shot_accuracy  # noqa: E402
 
 SCRATCH = "avatarforge-vit16-scratchtext"
@@ -38,6 +39,7 @@ SCRATCH = "avatarforge-vit16-scratchtext"
 def load_corpus(folder: Path):
     images = np.load(folder / "images.npy", mmap_mode="r")
     metas = [json.loads(line) for line in open(folder / "meta.jsonl")]
+    print(f"{apply_split(metas)} avatar records moved split under the current held-out rule", flush=True)
     return images, metas
 
 

@@ -26,7 +26,8 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nerf.avatar_spec import COLORS, AvatarSpec  # noqa: E402
+from nerf.avatar_spec import COLORS  # noqa: E402
+from nerf.corpus import apply_split, spec_from_dict  # noqa: E402
 from nerf.generator import HEADS, targets  # noqa: E402
 from nerf.template import SHAPE_MAX, SHAPE_MIN  # noqa: E402
 from pipeline.clip_encoder import ClipEncoder  # noqa: E402
@@ -34,12 +35,6 @@ from pipeline.config import GenerateConfig  # noqa: E402
 from pipeline.generator_model import AmortisedModel, weights_path  # noqa: E402
 
 P_TEXT_ONLY, P_RENDER, P_SWATCH, P_IMAGE_ONLY = 0.45, 0.3, 0.15, 0.10
-
-
-def spec_from_dict(d: dict) -> AvatarSpec:
-    d = dict(d)
-    d["accessories"] = tuple(d.get("accessories", ()))
-    return AvatarSpec(**d)
 
 
 @torch.no_grad()
@@ -72,6 +67,7 @@ def main(argv=None) -> int:
     enc = ClipEncoder.load()
     images = np.load(a.corpus / "images.npy", mmap_mode="r")
     metas = [json.loads(line) for line in open(a.corpus / "meta.jsonl")]
+    apply_split(metas)
     avatars: dict[int, dict] = {}
     for i, m in enumerate(metas):
         if m["kind"] == "avatar":
