@@ -102,3 +102,22 @@ def test_missing_diffusers_gives_an_install_hint(sd_folder, monkeypatch):
     monkeypatch.setitem(sys.modules, "diffusers", None)
     with pytest.raises(ImportError, match=r"avatarforge\[diffusion\]"):
         SDComponents.load(str(sd_folder), torch.device("cpu"))
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_sds_on_cuda_in_half_precision(sd_folder):
+    from pipeline.guidance.sds_guidance import SDSSettings
+
+    prior = BakedPrior.bake(TemplateParams.default("cpu"), 32)
+    field = make_field(FieldConfig(grid_resolution=8), prior, "cuda")
+    cfg = GuidanceConfig(kind="sds", sd_model=str(sd_folder))
+    guidance = make_guidance(cfg, prompt="a red knight", device="cuda")
+    assert guidance.dtype == torch.float16
+    guidance.settings = SDSSettings(latent_size=8)
+    out = render_views(field, [View(0.2, 0.1)], RenderConfig(image_size=16, samples_per_ray=8),
+                       torch.rand(1, 16, 16, 3, device="cuda"))
+    loss, _ = guidance.loss(out["rgb"], out["acc"])
+    loss.backward()
+    grad = field.residual.grid.grad
+    assert torch.isfinite(grad).all() and grad.abs().sum() > 0
