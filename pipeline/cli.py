@@ -6,7 +6,7 @@
         [--device auto|cpu|cuda] [--quiet]
     avatarforge eval [--prompts FILE] [--json FILE]
     avatarforge index-textures DIR [--index PATH]
-    avatarforge batch PROMPTS --out-dir DIR [...]
+    avatarforge batch PROMPTS --out-dir DIR [--workers N] [--backend local|ray] [--ray-address ADDR] [--resume] [--retry-failed]
     avatarforge bench [--preset ...] [--json FILE]
     avatarforge config [--preset NAME]          # every config key with its doc and value
 
@@ -165,6 +165,8 @@ def cmd_config(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # before anything imports torch: busy-waiting OpenMP threads cost 10-20x on a shared CPU
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")

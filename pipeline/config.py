@@ -69,11 +69,13 @@ class GenerateConfig:
 
 def resolve_config(preset: str | None = None, config_file: str | None = None,
                    overrides: list[str] | tuple[str, ...] = ()) -> GenerateConfig:
-    """Defaults < preset < config file < ``key.path=value`` overrides."""
+    """Defaults < preset < config file (YAML, or a sidecar JSON) < ``key.path=value`` overrides."""
     cfg = GenerateConfig()
     apply_dict(cfg, load_preset(preset or DEFAULT_PRESET))
     if config_file:
         data = load_yaml(config_file)
+        if "config" in data and "prompt" in data:  # an avatar's sidecar JSON: reuse its resolved config
+            data = data["config"]
         data.pop("preset", None)
         apply_dict(cfg, data)
     for o in overrides:

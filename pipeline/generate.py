@@ -118,7 +118,7 @@ class AvatarForge:
         with timer("prior"):
             prior = BakedPrior.bake(params, config.prior_resolution)
             field = make_field(config.field, prior, self.device)
-        guidance = make_guidance(config.guidance, encoder=self.encoder, text=text.embedding,
+        guidance = make_guidance(config.guidance, encoder=self.encoder, text=text.embedding, prompt=prompt,
                                  image=ref.embedding if image else None,
                                  generator=torch.Generator().manual_seed(config.seed))
         with timer("optimize"):
@@ -150,8 +150,11 @@ class AvatarForge:
             mesh = extract_mesh(field_query(field, params), prior.lo.cpu().numpy(), prior.hi.cpu().numpy(),
                                 skeleton(params.shape), replace(config.mesh, triangles=config.export.triangles))
         with timer("texture"):
+            cond = text.embedding.float().cpu()
+            if image and ref.embedding is not None:  # the user's reference re-ranks swatches too
+                cond = torch.nn.functional.normalize(cond + ref.embedding.float().cpu(), dim=-1)
             rigged, tex_info = texture_and_rig(mesh, prompt, self.library(config), self.encoder, config.texture,
-                                               config.export, conditioning=text.embedding.cpu().numpy())
+                                               config.export, conditioning=cond.numpy())
         sidecar = {
             "prompt": prompt, "seed": config.seed, "generator": f"avatarforge {__version__}",
             "config": asdict(config),

@@ -29,6 +29,8 @@ class OptimConfig:
     """Weight of the residual's smoothness/magnitude regulariser."""
     patience: int = 25
     """Stop early when the smoothed CLIP score has not improved for this many steps (0 = never)."""
+    min_delta: float = 1e-5
+    """Smallest rise of the smoothed CLIP score that counts as an improvement for early stopping."""
     max_bad_steps: int = 3
     """NaN/inf losses tolerated (each restores the last good state and halves the lr) before failing."""
     background_pool: int = 32
@@ -111,7 +113,7 @@ def refine(field, guidance, render: RenderConfig, config: OptimConfig, seed: int
             good = copy.deepcopy(field.residual.state_dict())
         stats["steps_run"] = step + 1
         ema = info["clip_score"] if ema is None else 0.9 * ema + 0.1 * info["clip_score"]
-        if ema > best + 1e-4:
+        if ema > best + config.min_delta:
             best, since_best = ema, 0
         else:
             since_best += 1

@@ -42,3 +42,14 @@ def test_unknown_section_key_in_file(tmp_path):
 def test_every_key_is_documented():
     missing = [k for k, _, doc in describe(resolve_config("cpu")) if not doc]
     assert not missing, f"config keys without an attribute docstring: {missing}"
+
+
+def test_a_sidecar_reproduces_its_config(tmp_path):
+    import dataclasses
+    import json
+
+    cfg = resolve_config("preview", None, ["seed=11", "export.lods=2"])
+    side = tmp_path / "a.json"
+    side.write_text(json.dumps({"prompt": "x", "seed": 11, "config": dataclasses.asdict(cfg)}))
+    again = resolve_config(None, str(side))
+    assert dataclasses.asdict(again) == dataclasses.asdict(cfg)
