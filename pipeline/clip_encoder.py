@@ -79,15 +79,8 @@ class ClipEncoder:
                             return_tensors="pt")
             return TokenizedText(enc["input_ids"], [len(f) > self.context_length for f in full])
         ids = self._tok(texts)
-        inner = getattr(self._tok, "tokenizer", None) or getattr(self._tok, "encode", None)
-        trunc = []
-        for t in texts:
-            try:
-                n = len(self._tok.encode(t)) + 2  # start/end tokens
-            except AttributeError:
-                n = 0
-            trunc.append(n > self.context_length)
-        del inner
+        encode = getattr(self._tok, "encode", None)  # open_clip's SimpleTokenizer; others can't tell
+        trunc = [encode is not None and len(encode(t)) + 2 > self.context_length for t in texts]  # + start/end
         return TokenizedText(ids, trunc)
 
     @torch.no_grad()

@@ -117,8 +117,7 @@ def apply_dict(cfg: Any, data: dict, prefix: str = "") -> None:
     for k, v in data.items():
         key = f"{prefix}{k}"
         if k not in fields:
-            raise ConfigError(f"unknown config key {key!r}" + _close(k, [f"{prefix}{n}" for n in fields]
-                                                                     if False else fields))
+            raise ConfigError(f"unknown config key {key!r}" + _close(k, fields))
         cur = getattr(cfg, k)
         if dataclasses.is_dataclass(cur):
             if not isinstance(v, dict):
