@@ -7,7 +7,6 @@ record for a key (the item's name, or ``line:N`` for a line that could not be pa
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -16,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from texture.atomic import atomic_write_bytes
+from texture.library_index import sha256_file as file_sha256  # noqa: F401 (re-exported)
 
 log = logging.getLogger("avatarforge")
 
@@ -57,14 +57,6 @@ class Record:
     def from_dict(cls, d: dict) -> "Record":
         known = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in d.items() if k in known})
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 class Manifest:

@@ -13,13 +13,14 @@ Any other open_clip model loads through the same code: ``--clip-model ViT-B-16
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import tempfile
 from functools import lru_cache
 from pathlib import Path
 
 import torch
+
+from texture.library_index import sha256_file as file_sha256  # noqa: F401 (re-exported)
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 DEFAULT_MODEL = "avatarforge-vit16-minilm"
@@ -71,14 +72,6 @@ def register_embedded() -> None:
         cfg["text_cfg"]["hf_tokenizer_name"] = str(minilm_dir())
         (folder / f"{name}.json").write_text(json.dumps(cfg))
     open_clip.add_model_config(folder)
-
-
-def file_sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def build_embedded(name: str, device: str | torch.device = "cpu"):

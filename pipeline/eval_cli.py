@@ -17,8 +17,8 @@ from pathlib import Path
 import torch
 
 from nerf.cameras import standard_views
-from nerf.corpus import is_heldout, render_avatar
-from nerf.avatar_spec import AvatarSpec, sample_spec
+from nerf.avatar_spec import sample_spec
+from nerf.corpus import is_heldout, render_avatar, spec_from_dict
 from nerf.render import render_views
 from nerf.surface_render import Lighting, render_template
 from nerf.template import TemplateParams
@@ -89,9 +89,8 @@ def r_precision_report(rows: list[dict], config, modes: list[str], n_views: int,
     if all("spec" in r for r in rows):
         feats = []
         for r in rows:
-            d = dict(r["spec"])
-            d["accessories"] = tuple(d.get("accessories", ()))
-            im = render_template(TemplateParams.from_spec(AvatarSpec(**d)), views, 64, None, Lighting(ambient=1.0))
+            im = render_template(TemplateParams.from_spec(spec_from_dict(r["spec"])), views, 64, None,
+                                 Lighting(ambient=1.0))
             feats.append(_views_features(evaluator, im))
         out["ceiling"] = r_precision(torch.stack(feats), pf)
     forge = AvatarForge(config)
