@@ -35,7 +35,8 @@ class ClipEncoder:
         for p in self.model.parameters():
             p.requires_grad_(False)
         self.name = name
-        self.weights = weights
+        self.weights_hash = weights
+        """sha256 of the weights file (or the pretrained tag): what indexes and sidecars record."""
         self.device = torch.device(device)
         cfg = getattr(model.visual, "preprocess_cfg", {}) or {}
         self.mean = torch.tensor(cfg.get("mean", (0.48145466, 0.4578275, 0.40821073)), device=device).view(1, 3, 1, 1)
@@ -55,7 +56,6 @@ class ClipEncoder:
 
             self._tok = open_clip.get_tokenizer(name)
             self.context_length = int(getattr(model, "context_length", 77))
-        self.weights_hash = weights
 
     # ----------------------------------------------------------------- loading
     @classmethod
