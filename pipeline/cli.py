@@ -51,6 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--image", default=None, metavar="REF.png", help="reference image to condition on")
     g.add_argument("--texture-library", default=None, metavar="DIR",
                    help="image library to texture from (indexed on first use); default: the shipped swatches")
+    g.add_argument("--guidance", default=None, choices=["clip", "sds"],
+                   help="refinement loss: clip (default) or sds (score distillation; needs --sd-model)")
+    g.add_argument("--sd-model", default=None, metavar="DIR",
+                   help="local Stable Diffusion folder in diffusers layout, for --guidance sds")
     g.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     _add_config_args(g)
     _add_model_args(g)
@@ -105,7 +109,8 @@ def resolve_from_args(args) -> "GenerateConfig":  # noqa: F821
     sets = list(args.set)
     for flag, key in (("seed", "seed"), ("steps", "optim.steps"), ("texture_library", "texture.library"),
                       ("clip_model", "model.clip_model"), ("clip_pretrained", "model.clip_pretrained"),
-                      ("device", "model.device")):
+                      ("device", "model.device"), ("guidance", "guidance.kind"),
+                      ("sd_model", "guidance.sd_model")):
         v = getattr(args, flag, None)
         if v is not None:
             sets.append(f"{key}={v}")

@@ -9,7 +9,7 @@ import copy
 import math
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Literal
 
 import torch
 
@@ -37,6 +37,21 @@ class OptimConfig:
     """Random backgrounds drawn once and reused."""
     eval_views: int = 4
     """Fixed views used to measure the CLIP score before and after."""
+    precision: Literal["fp32", "bf16", "fp16"] = "fp32"
+    """fp32, bf16 or fp16: autocast of rendering and guidance in each step (mixed precision).
+    bf16 needs no loss scaling (Ampere or newer GPUs); fp16 uses a gradient scaler. The
+    parameters, Adam state and the loss stay in float32."""
+
+
+PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def autocast(precision: str, device: torch.device):
+    """The autocast context of ``precision`` on ``device`` (a no-op for fp32)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"optim.precision {precision!r}: choose one of {', '.join(PRECISIONS)}")
+    dtype = PRECISIONS[precision]
+    return torch.autocast(device.type, dtype=dtype, enabled=dtype is not None)
 
 
 class OptimizationError(RuntimeError):
@@ -86,6 +101,8 @@ def refine(field, guidance, render: RenderConfig, config: OptimConfig, seed: int
         return stats
     lr = config.lr
     opt = torch.optim.Adam(params, lr=lr)
+    amp = autocast(config.precision, dev)
+    scaler = torch.amp.GradScaler(dev.type, enabled=config.precision == "fp16")
     bgs = background_pool(config.background_pool, render.image_size, gen, dev)
     good = copy.deepcopy(field.residual.state_dict())
     best, since_best, ema = -1e9, 0, None
@@ -93,9 +110,10 @@ def refine(field, guidance, render: RenderConfig, config: OptimConfig, seed: int
     for step in range(config.steps):
         views = random_views(render.views_per_step, gen)
         pick = torch.randint(0, config.background_pool, (len(views),), generator=gen)
-        out = render_views(field, views, render, bgs[pick])
-        loss, info = guidance.loss(out["rgb"], out["acc"])
-        loss = loss + config.regularizer_weight * field.regularizer()
+        with amp:
+            out = render_views(field, views, render, bgs[pick])
+            loss, info = guidance.loss(out["rgb"], out["acc"])
+        loss = loss.float() + config.regularizer_weight * field.regularizer()
         if not torch.isfinite(loss):
             stats["bad_steps"] += 1
             if stats["bad_steps"] > config.max_bad_steps:
@@ -107,8 +125,9 @@ def refine(field, guidance, render: RenderConfig, config: OptimConfig, seed: int
             opt = torch.optim.Adam(params, lr=lr)
             continue
         opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
         if step % 5 == 0:
             good = copy.deepcopy(field.residual.state_dict())
         stats["steps_run"] = step + 1

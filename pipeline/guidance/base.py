@@ -1,10 +1,26 @@
 """The guidance protocol: rendered views in, a scalar loss (and a score to log) out."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from torch import Tensor
+
+
+@dataclass
+class SDSSettings:
+    """Score distillation details (DreamFusion's choices); used when ``guidance.kind=sds``."""
+
+    guidance_scale: float = 100.0
+    """Classifier-free guidance scale (DreamFusion uses 100)."""
+    latent_size: int = 64
+    """Latent side; the renders are resized to latent_size x the VAE's downsampling factor (512 for SD)."""
+    t_min: float = 0.02
+    """Smallest diffusion timestep, as a fraction of the scheduler's training steps."""
+    t_max: float = 0.98
+    """Largest diffusion timestep, as a fraction."""
+    half_on_cuda: bool = True
+    """Run the frozen diffusion models in float16 on CUDA."""
 
 
 @dataclass
@@ -22,9 +38,9 @@ class GuidanceConfig:
     image_weight: float = 0.3
     """Weight of similarity to the reference image's features (when a reference exists)."""
     sd_model: str = ""
-    """Local Stable Diffusion folder for sds guidance (diffusers layout)."""
-    sds_guidance_scale: float = 100.0
-    """Classifier-free guidance scale for sds."""
+    """Local Stable Diffusion folder for sds guidance (diffusers layout); ``--sd-model DIR``."""
+    sds: SDSSettings = field(default_factory=SDSSettings)
+    """Score distillation settings (``--set guidance.sds.guidance_scale=7.5``)."""
 
 
 class Guidance(Protocol):

@@ -1,6 +1,6 @@
 """Score distillation sampling (DreamFusion) with a local Stable Diffusion through diffusers.
 
-    avatarforge generate "..." --set guidance.kind=sds --set guidance.sd_model=/models/sd15
+    avatarforge generate "..." --guidance sds --sd-model /models/sd15 --set guidance.sds.guidance_scale=50
 
 Per step: the rendered views are resized to ``latent_size * vae_factor`` pixels and encoded
 by the VAE into latents z; a timestep t ~ U[t_min, t_max] and noise eps give
@@ -24,26 +24,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from pipeline.guidance.base import GuidanceConfig
+from pipeline.guidance.base import GuidanceConfig, SDSSettings
 from pipeline.inputs import InputError
 
 PARTS = ("unet", "vae", "text_encoder", "tokenizer", "scheduler")
 HOW = ("pass a local Stable Diffusion folder in diffusers layout (unet/, vae/, text_encoder/, tokenizer/, "
-       "scheduler/) with --set guidance.sd_model=DIR")
-
-
-@dataclass
-class SDSSettings:
-    """Score distillation details (DreamFusion's choices)."""
-
-    latent_size: int = 64
-    """Latent side; the renders are resized to latent_size x the VAE's downsampling factor (512 for SD)."""
-    t_min: float = 0.02
-    """Smallest diffusion timestep, as a fraction of the scheduler's training steps."""
-    t_max: float = 0.98
-    """Largest diffusion timestep, as a fraction."""
-    half_on_cuda: bool = True
-    """Run the frozen diffusion models in float16 on CUDA."""
+       "scheduler/) with --sd-model DIR (or --set guidance.sd_model=DIR)")
 
 
 @dataclass
@@ -109,7 +95,7 @@ class SDSGuidance:
         if prompt is None:
             raise InputError("sds guidance needs the prompt text (make_guidance(..., prompt=...))")
         self.config = config
-        self.settings = settings or SDSSettings()
+        self.settings = settings or config.sds
         self.encoder = encoder
         self.device = torch.device(device or (encoder.device if encoder is not None else "cpu"))
         self.text = None if text is None else F.normalize(text.to(self.device).float(), dim=-1)
@@ -158,7 +144,7 @@ class SDSGuidance:
             eps = self.sd.unet(torch.cat([noisy, noisy]), torch.cat([ts, ts]),
                                encoder_hidden_states=torch.cat([cond, uncond])).sample
             eps_c, eps_u = eps.chunk(2)
-            eps_pred = eps_u + self.config.sds_guidance_scale * (eps_c - eps_u)
+            eps_pred = eps_u + self.settings.guidance_scale * (eps_c - eps_u)
         w = 1 - self.alphas[t]
         return torch.nan_to_num(w * (eps_pred.float() - noise.float())), t
 

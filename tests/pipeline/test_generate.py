@@ -85,6 +85,15 @@ def test_text_steers_shape_and_colour(forge, tmp_path):
         assert score["final"] > score["initial"], (res.sidecar_data["prompt"], score)
 
 
+def test_mixed_precision_refinement(forge, tmp_path):
+    """bf16 autocast (the gpu preset's choice) runs the same loop on CPU: no NaN steps, score rises."""
+    res = run(forge, "a person in a red shirt", tmp_path / "bf16.glb", "optim.precision=bf16")
+    opt = res.sidecar_data["optimization"]
+    assert opt["steps_run"] == 6 and opt["bad_steps"] == 0
+    score = res.sidecar_data["clip_score"]
+    assert score["final"] > score["initial"], score
+
+
 @pytest.mark.parametrize("argv,needle", [
     (["generate", "   ", "--out", "x.glb"], "prompt is empty"),
     (["generate", "a knight", "--out", "x.obj"], ".glb"),
@@ -93,6 +102,7 @@ def test_text_steers_shape_and_colour(forge, tmp_path):
     (["generate", "a knight", "--out", "x.glb", "--image", "missing.png"], "missing.png"),
     (["generate", "a knight\x07", "--out", "x.glb"], "control character"),
     (["generate", "a knight", "--out", "x.glb", "--steps", "-1"], "--steps"),
+    (["generate", "a knight", "--out", "x.glb", "--set", "optim.precision=fp8"], "'bf16'"),
 ])
 def test_bad_input_exits_2_with_one_line(argv, needle, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)

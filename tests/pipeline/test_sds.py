@@ -61,9 +61,9 @@ def test_sds_gradient_reaches_the_field(sd_folder):
     from pipeline.guidance.sds_guidance import SDSSettings
 
     field = small_field()
-    cfg = GuidanceConfig(kind="sds", sd_model=str(sd_folder), sds_guidance_scale=7.5)
+    # 16 px into the tiny VAE (factor 2)
+    cfg = GuidanceConfig(kind="sds", sd_model=str(sd_folder), sds=SDSSettings(guidance_scale=7.5, latent_size=8))
     guidance = make_guidance(cfg, prompt="a red knight", generator=torch.Generator().manual_seed(0))
-    guidance.settings = SDSSettings(latent_size=8)  # 16 px into the tiny VAE (factor 2)
     render = RenderConfig(image_size=16, samples_per_ray=8, views_per_step=2)
     out = render_views(field, [View(0.2, 0.1), View(3.3, 0.0)], render, torch.rand(2, 16, 16, 3))
     loss, info = guidance.loss(out["rgb"], out["acc"])
@@ -90,10 +90,22 @@ def test_sds_cli_exit_code_for_a_missing_folder(tmp_path, capsys):
     from pipeline.cli import main
 
     code = main(["generate", "a knight", "--out", str(tmp_path / "k.glb"), "--preset", "tiny",
-                 "--set", "guidance.kind=sds", "--quiet"])
+                 "--guidance", "sds", "--quiet"])
     assert code == 2
-    assert "guidance.sd_model" in capsys.readouterr().err
+    assert "--sd-model" in capsys.readouterr().err
+    code = main(["generate", "a knight", "--out", str(tmp_path / "k.glb"), "--preset", "tiny",
+                 "--guidance", "sds", "--sd-model", str(tmp_path / "nope"), "--quiet"])
+    assert code == 2
+    assert "is not a folder" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+def test_sds_settings_are_config_keys():
+    from pipeline.config import resolve_config
+
+    cfg = resolve_config("cpu", None, ["guidance.kind=sds", "guidance.sds.guidance_scale=7.5",
+                                       "guidance.sds.t_max=0.5"])
+    assert cfg.guidance.sds.guidance_scale == 7.5 and cfg.guidance.sds.t_max == 0.5
 
 
 def test_missing_diffusers_gives_an_install_hint(sd_folder, monkeypatch):
