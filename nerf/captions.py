@@ -77,9 +77,14 @@ def _article(phrase: str) -> str:
     return ("an " if phrase[:1].lower() in "aeiou" else "a ") + phrase
 
 
-def phrases(spec: AvatarSpec, rng: random.Random, full: bool = False) -> dict[str, str]:
-    """Natural-language pieces describing ``spec``; ``full`` keeps every attribute."""
+def phrases(spec: AvatarSpec, rng: random.Random, full: bool = False, colors: bool = True) -> dict[str, str]:
+    """Natural-language pieces describing ``spec``; ``full`` keeps every attribute, ``colors=False``
+    names no colour at all (the prompts for which a reference image decides the colours)."""
     keep = (lambda p: True) if full else (lambda p: rng.random() < p)
+
+    def color(name: str) -> list[str]:
+        return [_color_word(rng, name)] if colors else []
+
     # subject with height/build adjectives
     if spec.archetype and keep(0.85):
         noun = spec.archetype
@@ -95,7 +100,7 @@ def phrases(spec: AvatarSpec, rng: random.Random, full: bool = False) -> dict[st
     subj = " ".join(adjs + [noun])
     # upper garment
     pat = PATTERN_WORDS.get(spec.upper_pattern)
-    up_words = [_color_word(rng, spec.upper_color)]
+    up_words = color(spec.upper_color)
     if pat and keep(0.9):
         up_words.append(_pick(rng, pat))
     up_words.append(_pick(rng, UPPER_WORDS[spec.upper]))
@@ -103,16 +108,16 @@ def phrases(spec: AvatarSpec, rng: random.Random, full: bool = False) -> dict[st
     lower = ""
     if not covers_legs(spec) and keep(0.7):
         lp = PATTERN_WORDS.get(spec.lower_pattern)
-        lw = [_color_word(rng, spec.lower_color)] + ([_pick(rng, lp)] if lp else []) + \
+        lw = color(spec.lower_color) + ([_pick(rng, lp)] if lp else []) + \
              [_pick(rng, LOWER_WORDS[spec.lower])]
         lower = " ".join(lw)
         lower = (" and " + (lower if spec.lower != "skirt" else _article(lower)))
     head = ""
     if spec.headwear != "none" and keep(0.8):
-        head = " and " + _article(_color_word(rng, spec.headwear_color) + " " + _pick(rng, HEAD_WORDS[spec.headwear]))
+        head = " and " + _article(" ".join(color(spec.headwear_color) + [_pick(rng, HEAD_WORDS[spec.headwear])]))
     elif spec.hair != "none" and spec.headwear == "none" and keep(0.3):
         hc = spec.hair_color if spec.hair_color in HAIR_COLORS else "brown"
-        head = f" with {spec.hair} {hc} hair"
+        head = f" with {spec.hair} {hc} hair" if colors else f" with {spec.hair} hair"
     elif spec.hair == "none" and spec.headwear == "none" and keep(0.3):
         head = " and a bald head"
     acc = ""
@@ -121,17 +126,18 @@ def phrases(spec: AvatarSpec, rng: random.Random, full: bool = False) -> dict[st
         bits = []
         for a in present:
             w = _pick(rng, ACC_WORDS[a])
-            bits.append(w if a == "boots" else _article(((_color_word(rng, spec.accessory_color) + " ")
-                                                          if a in ("cape", "backpack") else "") + w))
+            bits.append(w if a == "boots" else _article(" ".join(
+                (color(spec.accessory_color) if a in ("cape", "backpack") else []) + [w])))
         acc = ", with " + " and ".join(bits)
     return {"a_subj": _article(subj), "subj_bare": subj, "upper": upper, "upper_cap": upper[0].upper() + upper[1:],
             "lower": lower, "head": head, "acc": acc}
 
 
-def caption(spec: AvatarSpec, rng: random.Random, group: str = "train", full: bool = False) -> str:
-    """A caption of ``spec`` from the template group ``group``."""
+def caption(spec: AvatarSpec, rng: random.Random, group: str = "train", full: bool = False,
+            colors: bool = True) -> str:
+    """A caption of ``spec`` from the template group ``group`` (``colors=False``: no colour words)."""
     tpl = rng.choice(TEMPLATES[group])
-    text = tpl.format(**phrases(spec, rng, full=full))
+    text = tpl.format(**phrases(spec, rng, full=full, colors=colors))
     return re.sub(r"\s+", " ", text).strip()
 
 

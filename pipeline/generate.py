@@ -24,6 +24,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from nerf.artifacts import REGIONS
 from nerf.fields import make_field
 from nerf.generator import ShapeGenerator
 from nerf.mesh import extract_mesh
@@ -163,7 +164,8 @@ class AvatarForge:
             "reference": {"source": ref.source, "score": ref.score},
             "template": {"shape": dict(zip(("height", "girth", "head", "shoulders", "legs"),
                                            [round(float(v), 4) for v in params.shape])),
-                         "layout": asdict(params.layout)},
+                         "layout": asdict(params.layout),
+                         "colors": {r: [round(float(c), 4) for c in params.colors[i]] for i, r in enumerate(REGIONS)}},
             "clip_score": {"initial": opt["initial_clip_score"], "final": opt["final_clip_score"]},
             "optimization": opt, "texture": tex_info,
             "mesh": {"vertices": int(rigged.n_vertices), "triangles": int(rigged.n_faces),

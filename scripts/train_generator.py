@@ -7,6 +7,9 @@ Inputs per example: the CLIP text features of one of the avatar's captions, and 
 features of a reference -- a render of the same avatar from a random view, a library
 swatch of its upper-garment colour, or nothing (modality dropout, so text-only works);
 sometimes the text is dropped instead, so a reference image alone steers the avatar.
+A share of the captions name no colour at all (``nerf.captions.caption(colors=False)``):
+with those, only the reference can tell the colours, which is what teaches the model to
+take an outfit's colours from a user's ``--image`` when the prompt does not name them.
 Targets: the template parameters of the avatar (shape regression, region colours,
 garment/headwear/hair/pattern classes, accessories). Weights: fp16 safetensors in
 pipeline/assets/generator-<clip model>.safetensors with a JSON log beside them.
@@ -27,6 +30,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from nerf.avatar_spec import COLORS  # noqa: E402
+from nerf.captions import caption  # noqa: E402
 from nerf.corpus import apply_split, spec_from_dict  # noqa: E402
 from nerf.generator import HEADS, targets  # noqa: E402
 from nerf.template import SHAPE_MAX, SHAPE_MIN  # noqa: E402
@@ -34,7 +38,11 @@ from pipeline.clip_encoder import ClipEncoder  # noqa: E402
 from pipeline.config import GenerateConfig  # noqa: E402
 from pipeline.generator_model import AmortisedModel, weights_path  # noqa: E402
 
-P_TEXT_ONLY, P_RENDER, P_SWATCH, P_IMAGE_ONLY = 0.45, 0.3, 0.15, 0.10
+P_TEXT_ONLY, P_RENDER, P_SWATCH, P_IMAGE_ONLY = 0.40, 0.3, 0.20, 0.10
+#: Share of training examples whose caption names no colour.
+P_COLOR_FREE = 0.35
+#: Colour-free captions drawn per training avatar.
+N_COLOR_FREE = 3
 
 
 @torch.no_grad()
@@ -81,11 +89,19 @@ def main(argv=None) -> int:
     ids = sorted(avatars)
     train_ids = [k for k in ids if avatars[k]["split"] == "train"]
     test_ids = [k for k in ids if avatars[k]["split"] == "test"]
+    # colour-free captions (train templates for training avatars, held-out ones for the test split)
+    for k in ids:
+        av, r = avatars[k], random.Random(f"colour-free|{k}")
+        spec = spec_from_dict(av["spec"])
+        av["captions"] = dict(av["captions"], colorfree=[
+            caption(spec, r, "train" if av["split"] == "train" else "heldout", colors=False)
+            for _ in range(N_COLOR_FREE if av["split"] == "train" else 1)])
     # text features of every caption
     caps: list[str] = []
     for k in ids:
         c = avatars[k]["captions"]
         caps += (c.get("train", []) + c.get("full", [])) if avatars[k]["split"] == "train" else c["heldout"]
+        caps += c["colorfree"]
     caps = sorted(set(caps))
     cap_index = {c: i for i, c in enumerate(caps)}
     tf = torch.cat([enc.encode_text_tensor(caps[i:i + 512]).cpu() for i in range(0, len(caps), 512)])
@@ -95,22 +111,28 @@ def main(argv=None) -> int:
     print(f"features: {len(caps)} captions, {len(all_img)} images in {time.time() - t0:.0f}s", flush=True)
     tg = {k: targets(spec_from_dict(avatars[k]["spec"])) for k in ids}
 
-    def make_batch(pool: list[int], n: int, train: bool):
+    def make_batch(pool: list[int], n: int, train: bool, color_free: bool = False, reference: str = "none"):
+        """Training batches draw captions and references at random; evaluation batches take the
+        held-out caption (colour-free if asked) with the given ``reference`` (none/render/swatch)."""
         ks = [rng.choice(pool) for _ in range(n)] if train else pool[:n]
         text, image, has_t, has_i = [], [], [], []
         for k in ks:
             av = avatars[k]
             c = av["captions"]
-            cap = rng.choice(c["train"] + c["full"]) if av["split"] == "train" else c["heldout"][0]
-            r = rng.random() if train else 0.0
+            if train:
+                cap = rng.choice(c["colorfree"] if rng.random() < P_COLOR_FREE else c["train"] + c["full"])
+                r = rng.random()
+            else:
+                cap = c["colorfree"][0] if color_free else c["heldout"][0]
+                r = {"none": 0.0, "render": P_TEXT_ONLY, "swatch": P_TEXT_ONLY + P_RENDER}[reference]
             t_on, i_row = True, None
             if r < P_TEXT_ONLY:
                 pass
             elif r < P_TEXT_ONLY + P_RENDER:
-                i_row = rng.choice(av["views"])
+                i_row = rng.choice(av["views"]) if train else av["views"][0]
             elif r < P_TEXT_ONLY + P_RENDER + P_SWATCH:
                 sw = swatch_by_color.get(av["spec"]["upper_color"])
-                i_row = rng.choice(sw) if sw else None
+                i_row = (rng.choice(sw) if train else sw[k % len(sw)]) if sw else None
             else:
                 i_row, t_on = rng.choice(av["views"]), False
             text.append(tf[cap_index[cap]] if t_on else torch.zeros(tf.shape[1]))
@@ -163,6 +185,15 @@ def main(argv=None) -> int:
             nearest_color(out["colors"][j, 2]) == nearest_color(tgt["colors"][j, 2]) for j in range(len(test_ids))])), 4)
         for h in HEADS:
             ev[f"{h}_acc"] = round(float((out[h].argmax(-1) == tgt[h]).float().mean()), 4)
+
+        def upper_color_acc(out, tgt) -> float:
+            return round(float(np.mean([nearest_color(out["colors"][j, 2]) == nearest_color(tgt["colors"][j, 2])
+                                        for j in range(len(out["colors"]))])), 4)
+
+        # colour-free held-out captions: the colours can only come from the reference
+        for ref in ("none", "swatch", "render"):
+            text, image, has_t, has_i, tgt = make_batch(test_ids, len(test_ids), False, color_free=True, reference=ref)
+            ev[f"colorfree_{ref}_upper_color_acc"] = upper_color_acc(forward(text, image, has_t, has_i), tgt)
     log["heldout_text_only"] = ev
     log["train_seconds"] = round(time.time() - t0, 1)
     print(json.dumps(ev))

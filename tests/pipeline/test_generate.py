@@ -3,6 +3,7 @@ import json
 
 import numpy as np
 import pytest
+from meshcheck import load_mesh, proportions, torso_color
 
 from pipeline.cli import main
 from pipeline.config import resolve_config
@@ -20,13 +21,6 @@ def forge():
 def run(forge, prompt, out, *overrides, seed=0):
     cfg = resolve_config("tiny", None, [*TINY, f"seed={seed}", *overrides])
     return forge.generate(prompt, out, cfg)
-
-
-def load_mesh(path):
-    import trimesh
-
-    scene = trimesh.load(path, force="scene")
-    return trimesh.util.concatenate(list(scene.geometry.values()))
 
 
 def test_generate_writes_valid_assets(forge, tmp_path, gltf_validator):
@@ -52,21 +46,6 @@ def test_same_seed_same_mesh(forge, tmp_path):
     b = load_mesh(run(forge, "a wizard in a purple robe", tmp_path / "b.glb").glb)
     assert a.vertices.shape == b.vertices.shape
     assert np.allclose(a.vertices, b.vertices)
-
-
-def proportions(mesh):
-    v = np.asarray(mesh.vertices)
-    h = v[:, 1].max() - v[:, 1].min()
-    band = v[(v[:, 1] > 0.2 * h) & (v[:, 1] < 0.4 * h)]  # thighs: below the hands of the A-pose at any height
-    return h, h / (band[:, 0].max() - band[:, 0].min())
-
-
-def torso_color(mesh):
-    v = np.asarray(mesh.vertices)
-    h = v[:, 1].max()
-    cols = np.asarray(mesh.visual.to_color().vertex_colors)[:, :3].astype(float)
-    m = (v[:, 1] > 0.6 * h) & (v[:, 1] < 0.75 * h) & (np.abs(v[:, 0]) < 0.12)
-    return cols[m].mean(0)
 
 
 def test_text_steers_shape_and_colour(forge, tmp_path):

@@ -1,0 +1,24 @@
+"""Measurements on exported GLB meshes shared by the generate tests."""
+import numpy as np
+
+
+def load_mesh(path):
+    import trimesh
+
+    scene = trimesh.load(path, force="scene")
+    return trimesh.util.concatenate(list(scene.geometry.values()))
+
+
+def proportions(mesh):
+    v = np.asarray(mesh.vertices)
+    h = v[:, 1].max() - v[:, 1].min()
+    band = v[(v[:, 1] > 0.2 * h) & (v[:, 1] < 0.4 * h)]  # thighs: below the hands of the A-pose at any height
+    return h, h / (band[:, 0].max() - band[:, 0].min())
+
+
+def torso_color(mesh):
+    v = np.asarray(mesh.vertices)
+    h = v[:, 1].max()
+    cols = np.asarray(mesh.visual.to_color().vertex_colors)[:, :3].astype(float)
+    m = (v[:, 1] > 0.6 * h) & (v[:, 1] < 0.75 * h) & (np.abs(v[:, 0]) < 0.12)
+    return cols[m].mean(0)
