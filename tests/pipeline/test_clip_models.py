@@ -91,3 +91,15 @@ def test_hub_weights_offline_say_how_to_pass_a_file(monkeypatch):
 def test_unknown_model_name_suggests_close_ones():
     with pytest.raises(ValueError, match="ViT-B-16"):
         ClipEncoder.load("ViT-B-61", None)
+
+
+def test_open_clip_import_skips_the_wandb_probe_only_while_importing():
+    """timm's ``try: import wandb`` is answered "not installed" during the import (seconds saved
+    per process) and wandb stays importable afterwards."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from pipeline.clip_models import import_open_clip; import_open_clip(); "
+            "assert 'open_clip' in sys.modules and 'wandb' not in sys.modules, sorted(sys.modules)[:5]; "
+            "import importlib.util; assert importlib.util.find_spec('wandb') is not None")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
