@@ -3,6 +3,11 @@
 Heads: continuous shape (height, girth, head, shoulders, legs) within the template's
 plausible range, region colours, and the discrete layout (garments, headwear, hair,
 accessories, patterns) as logits. ``decode`` turns one output row into TemplateParams.
+
+Colours are classified over :data:`PALETTE` (every albedo the corpus uses) per region rather
+than regressed: regression averages the colours a prompt leaves open into a muddy brown,
+classification commits to one. ``colors`` is the expected colour (differentiable), and
+``decode`` takes each region's most likely palette entry.
 """
 from __future__ import annotations
 
@@ -12,12 +17,17 @@ import torch
 from torch import Tensor, nn
 
 from nerf.artifacts import REGIONS
-from nerf.avatar_spec import ACCESSORIES, HAIR, HEADWEAR, LOWER, PATTERNS, UPPER, AvatarSpec
+from nerf.avatar_spec import ACCESSORIES, COLORS, HAIR, HAIR_COLORS, HEADWEAR, LOWER, PATTERNS, SKIN_TONES, UPPER, \
+    AvatarSpec
 from nerf.template import SHAPE_MAX, SHAPE_MIN, Layout, TemplateParams, colors_from_spec, layout_from_spec, \
     shape_from_spec
 
 HEADS: dict[str, int] = {"upper": len(UPPER), "lower": len(LOWER), "headwear": len(HEADWEAR), "hair": len(HAIR),
                          "upper_pattern": len(PATTERNS), "lower_pattern": len(PATTERNS)}
+
+#: Every region albedo of the corpus: named colours, skin tones, hair colours (sRGB in [0, 1]).
+PALETTE: tuple[tuple[float, float, float], ...] = tuple(dict.fromkeys(
+    [rgb for rgb, _ in COLORS.values()] + list(SKIN_TONES) + list(HAIR_COLORS.values())))
 
 
 @dataclass
@@ -35,16 +45,18 @@ class ShapeGenerator(nn.Module):
         self.trunk = nn.Sequential(nn.Linear(z_dim, config.hidden), nn.GELU(), nn.Linear(config.hidden, config.hidden),
                                    nn.GELU())
         self.shape = nn.Linear(config.hidden, len(SHAPE_MIN))
-        self.colors = nn.Linear(config.hidden, len(REGIONS) * 3)
+        self.colors = nn.Linear(config.hidden, len(REGIONS) * len(PALETTE))
         self.acc = nn.Linear(config.hidden, len(ACCESSORIES))
         self.cls = nn.ModuleDict({k: nn.Linear(config.hidden, n) for k, n in HEADS.items()})
         self.register_buffer("lo", torch.tensor(SHAPE_MIN))
         self.register_buffer("hi", torch.tensor(SHAPE_MAX))
+        self.register_buffer("palette", torch.tensor(PALETTE), persistent=False)
 
     def forward(self, z: Tensor) -> dict[str, Tensor]:
         h = self.trunk(z)
+        color_logits = self.colors(h).view(-1, len(REGIONS), len(PALETTE))
         out = {"shape": self.lo + (self.hi - self.lo) * torch.sigmoid(self.shape(h)),
-               "colors": torch.sigmoid(self.colors(h)).view(-1, len(REGIONS), 3),
+               "color_logits": color_logits, "colors": color_logits.softmax(-1) @ self.palette,
                "accessories": self.acc(h)}
         out.update({k: m(h) for k, m in self.cls.items()})
         return out
@@ -58,14 +70,20 @@ class ShapeGenerator(nn.Module):
                           lower_pattern=PATTERNS[pick["lower_pattern"]],
                           accessories=tuple(a for a, v in zip(ACCESSORIES, out["accessories"][i]) if float(v) > 0))
         layout = layout_from_spec(spec)
-        cols = out["colors"][i]
-        # metallic look follows the colour: grey-ish bright colours on armour/helmets read as metal
-        return TemplateParams(out["shape"][i], cols, layout)
+        return TemplateParams(out["shape"][i], decoded_colors(out)[i], layout)
+
+
+def decoded_colors(out: dict[str, Tensor]) -> Tensor:
+    """Float[B, R, 3]: each region's most likely palette colour."""
+    palette = torch.tensor(PALETTE, device=out["color_logits"].device)
+    return palette[out["color_logits"].argmax(-1)]
 
 
 def targets(spec: AvatarSpec) -> dict[str, Tensor]:
     """Training targets for one spec (see ``ShapeGenerator.forward``)."""
-    t = {"shape": torch.tensor(shape_from_spec(spec)), "colors": torch.tensor(colors_from_spec(spec)),
+    cols = torch.tensor(colors_from_spec(spec))
+    t = {"shape": torch.tensor(shape_from_spec(spec)), "colors": cols,
+         "color_index": torch.cdist(cols, torch.tensor(PALETTE)).argmin(-1),
          "accessories": torch.tensor([float(a in spec.accessories) for a in ACCESSORIES])}
     t["upper"] = torch.tensor(UPPER.index(spec.upper))
     t["lower"] = torch.tensor(LOWER.index(spec.lower))
@@ -76,4 +94,4 @@ def targets(spec: AvatarSpec) -> dict[str, Tensor]:
     return t
 
 
-__all__ = ["ShapeGenerator", "GeneratorConfig", "targets", "Layout"]
+__all__ = ["ShapeGenerator", "GeneratorConfig", "targets", "decoded_colors", "Layout", "PALETTE"]

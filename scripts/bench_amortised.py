@@ -4,11 +4,12 @@
 
 Rows, each the median of ``--runs``:
 
-* ``import``: a fresh interpreter importing what ``generate`` needs (torch, open_clip,
-  transformers, nerfstudio, trimesh) and nothing else;
+* ``import``: a fresh interpreter importing what ``generate`` needs (torch, open_clip the way
+  the pipeline imports it, transformers, nerfstudio, trimesh) and nothing else;
 * ``cli_cold``: ``avatarforge generate PROMPT --steps 0`` in a fresh interpreter, as a
   user types it: imports, model loading, the pipeline, writing GLB + sidecar + preview;
-* ``load``: building :class:`AvatarForge` (CLIP weights, generator, texture library) in-process;
+* ``load``: building :class:`AvatarForge` (CLIP weights, generator, texture library) in a
+  process that has imported everything already;
 * ``warm``: the same ``generate`` in a process that has the models loaded already (what
   each avatar of a ``batch`` costs), with its per-stage split from the sidecar.
 
@@ -30,8 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 PROMPT = "a tall knight in a red tunic"
-IMPORTS = ("import torch, open_clip, transformers, trimesh; "
-           "import nerfstudio.cameras.rays, nerfstudio.model_components.ray_samplers")
+IMPORTS = ("from pipeline.clip_models import import_open_clip; import_open_clip(); import transformers, trimesh; "
+           "import pipeline.generate, nerfstudio.cameras.rays, nerfstudio.model_components.ray_samplers")
 CLI = "import sys; from pipeline.cli import main; raise SystemExit(main(sys.argv[1:]))"
 
 
@@ -58,8 +59,11 @@ def main(argv=None) -> int:
             rows["cli_cold"].append(timed_subprocess(
                 [sys.executable, "-c", CLI, "generate", PROMPT, "--steps", "0", "--preset", a.preset,
                  "--out", str(out), "--quiet"], env))
+        from pipeline.clip_models import import_open_clip
         from pipeline.config import resolve_config
         from pipeline.generate import AvatarForge
+
+        import_open_clip()
 
         cfg = resolve_config(a.preset, None, ["optim.steps=0"])
         t = time.perf_counter()

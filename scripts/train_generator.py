@@ -10,8 +10,9 @@ sometimes the text is dropped instead, so a reference image alone steers the ava
 A share of the captions name no colour at all (``nerf.captions.caption(colors=False)``):
 with those, only the reference can tell the colours, which is what teaches the model to
 take an outfit's colours from a user's ``--image`` when the prompt does not name them.
-Targets: the template parameters of the avatar (shape regression, region colours,
-garment/headwear/hair/pattern classes, accessories). Weights: fp16 safetensors in
+Targets: the template parameters of the avatar (shape regression,
+garment/headwear/hair/pattern classes, accessories; region colours as classes over
+``nerf.generator.PALETTE``). Weights: fp16 safetensors in
 pipeline/assets/generator-<clip model>.safetensors with a JSON log beside them.
 """
 from __future__ import annotations
@@ -32,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from nerf.avatar_spec import COLORS  # noqa: E402
 from nerf.captions import caption  # noqa: E402
 from nerf.corpus import apply_split, spec_from_dict  # noqa: E402
-from nerf.generator import HEADS, targets  # noqa: E402
+from nerf.generator import HEADS, decoded_colors, targets  # noqa: E402
 from nerf.template import SHAPE_MAX, SHAPE_MIN  # noqa: E402
 from pipeline.clip_encoder import ClipEncoder  # noqa: E402
 from pipeline.config import GenerateConfig  # noqa: E402
@@ -152,7 +153,7 @@ def main(argv=None) -> int:
 
     def losses(out, tgt):
         ls = {"shape": F.mse_loss((out["shape"] - lo) / (hi - lo), (tgt["shape"] - lo) / (hi - lo)) * 10,
-              "colors": F.mse_loss(out["colors"], tgt["colors"]) * 5,
+              "colors": F.cross_entropy(out["color_logits"].flatten(0, 1), tgt["color_index"].flatten()) * 2,
               "accessories": F.binary_cross_entropy_with_logits(out["accessories"], tgt["accessories"])}
         for h in HEADS:
             ls[h] = F.cross_entropy(out[h], tgt[h])
@@ -181,14 +182,17 @@ def main(argv=None) -> int:
         ev = {k: round(v.item(), 4) for k, v in losses(out, tgt).items()}
         ev["height_mae_m"] = round(float((out["shape"][:, 0] - tgt["shape"][:, 0]).abs().mean()), 4)
         ev["girth_mae"] = round(float((out["shape"][:, 1] - tgt["shape"][:, 1]).abs().mean()), 4)
+        ev["colors_mse"] = round(float(F.mse_loss(decoded_colors(out), tgt["colors"])), 4)
         ev["upper_color_acc"] = round(float(np.mean([
-            nearest_color(out["colors"][j, 2]) == nearest_color(tgt["colors"][j, 2]) for j in range(len(test_ids))])), 4)
+            nearest_color(decoded_colors(out)[j, 2]) == nearest_color(tgt["colors"][j, 2])
+            for j in range(len(test_ids))])), 4)
         for h in HEADS:
             ev[f"{h}_acc"] = round(float((out[h].argmax(-1) == tgt[h]).float().mean()), 4)
 
         def upper_color_acc(out, tgt) -> float:
-            return round(float(np.mean([nearest_color(out["colors"][j, 2]) == nearest_color(tgt["colors"][j, 2])
-                                        for j in range(len(out["colors"]))])), 4)
+            cols = decoded_colors(out)
+            return round(float(np.mean([nearest_color(cols[j, 2]) == nearest_color(tgt["colors"][j, 2])
+                                        for j in range(len(cols))])), 4)
 
         # colour-free held-out captions: the colours can only come from the reference
         for ref in ("none", "swatch", "render"):
