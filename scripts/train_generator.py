@@ -182,18 +182,16 @@ def main(argv=None) -> int:
         ev = {k: round(v.item(), 4) for k, v in losses(out, tgt).items()}
         ev["height_mae_m"] = round(float((out["shape"][:, 0] - tgt["shape"][:, 0]).abs().mean()), 4)
         ev["girth_mae"] = round(float((out["shape"][:, 1] - tgt["shape"][:, 1]).abs().mean()), 4)
-        ev["colors_mse"] = round(float(F.mse_loss(decoded_colors(out), tgt["colors"])), 4)
-        ev["upper_color_acc"] = round(float(np.mean([
-            nearest_color(decoded_colors(out)[j, 2]) == nearest_color(tgt["colors"][j, 2])
-            for j in range(len(test_ids))])), 4)
-        for h in HEADS:
-            ev[f"{h}_acc"] = round(float((out[h].argmax(-1) == tgt[h]).float().mean()), 4)
 
         def upper_color_acc(out, tgt) -> float:
             cols = decoded_colors(out)
             return round(float(np.mean([nearest_color(cols[j, 2]) == nearest_color(tgt["colors"][j, 2])
                                         for j in range(len(cols))])), 4)
 
+        ev["colors_mse"] = round(float(F.mse_loss(decoded_colors(out), tgt["colors"])), 4)
+        ev["upper_color_acc"] = upper_color_acc(out, tgt)
+        for h in HEADS:
+            ev[f"{h}_acc"] = round(float((out[h].argmax(-1) == tgt[h]).float().mean()), 4)
         # colour-free held-out captions: the colours can only come from the reference
         for ref in ("none", "swatch", "render"):
             text, image, has_t, has_i, tgt = make_batch(test_ids, len(test_ids), False, color_free=True, reference=ref)

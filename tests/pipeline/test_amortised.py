@@ -29,6 +29,11 @@ def fabric(tmp_path, rgb, name) -> str:
     return str(path)
 
 
+def dominance(rgb, channel: int) -> float:
+    """How far ``channel`` of an RGB colour exceeds the larger of the other two."""
+    return rgb[channel] - max(c for i, c in enumerate(rgb) if i != channel)
+
+
 def test_text_alone_sets_proportions(forge, tmp_path):
     cfg = resolve_config("tiny", None, AMORTISED)
     tall = forge.generate("a very tall thin person", tmp_path / "tall.glb", cfg)
@@ -51,11 +56,9 @@ def test_reference_colour_wins_when_the_prompt_names_none(forge, tmp_path, rgb, 
     upper = res.sidecar_data["template"]["colors"]["upper"]
     assert int(np.argmax(upper)) == channel, upper
     col = torso_color(load_mesh(res.glb))
-    others = [c for i, c in enumerate(col) if i != channel]
-    assert col[channel] > max(others) + 40, col
+    assert dominance(col, channel) > 40, col
     # without the reference the same prompt is not dominated by that colour
     plain = forge.generate("a person wearing a shirt and trousers", tmp_path / "b.glb",
                            resolve_config("tiny", None, [*AMORTISED, "reference.use_library=false"]))
     base = torso_color(load_mesh(plain.glb))
-    assert col[channel] - max(c for i, c in enumerate(col) if i != channel) > \
-        base[channel] - max(c for i, c in enumerate(base) if i != channel) + 40, (col, base)
+    assert dominance(col, channel) > dominance(base, channel) + 40, (col, base)
