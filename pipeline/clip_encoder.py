@@ -45,16 +45,14 @@ class ClipEncoder:
         self.image_size = int(size[0] if isinstance(size, (tuple, list)) else size)
         self.embed_dim = int(model.text_projection.shape[1]) if getattr(model, "text_projection", None) is not None \
             else int(model.visual.output_dim)
-        self._hf = hasattr(model, "text") and hasattr(model.text, "transformer") and hasattr(model.text, "pooler")
-        if self._hf:
-            from transformers import AutoTokenizer
+        self._minilm = name in clip_models.EMBEDDED_CONFIGS  # else open_clip's tokenizer for that model
+        if self._minilm:
+            from pipeline.embedded_clip import MiniLMTokenizer
 
-            self._tok = AutoTokenizer.from_pretrained(str(clip_models.minilm_dir()))
+            self._tok = MiniLMTokenizer(clip_models.minilm_dir(), clip_models.CONTEXT_LENGTH)
             self.context_length = clip_models.CONTEXT_LENGTH
         else:
-            import open_clip
-
-            self._tok = open_clip.get_tokenizer(name)
+            self._tok = clip_models.import_open_clip().get_tokenizer(name)
             self.context_length = int(getattr(model, "context_length", 77))
 
     # ----------------------------------------------------------------- loading
@@ -73,11 +71,8 @@ class ClipEncoder:
 
     # ----------------------------------------------------------------- text
     def tokenize(self, texts: list[str]) -> TokenizedText:
-        if self._hf:
-            full = self._tok(texts, padding=False, truncation=False)["input_ids"]
-            enc = self._tok(texts, padding="max_length", truncation=True, max_length=self.context_length,
-                            return_tensors="pt")
-            return TokenizedText(enc["input_ids"], [len(f) > self.context_length for f in full])
+        if self._minilm:
+            return TokenizedText(*self._tok(texts))
         ids = self._tok(texts)
         encode = getattr(self._tok, "encode", None)  # open_clip's SimpleTokenizer; others can't tell
         trunc = [encode is not None and len(encode(t)) + 2 > self.context_length for t in texts]  # + start/end

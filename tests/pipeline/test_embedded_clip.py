@@ -1,0 +1,73 @@
+"""The plain-torch embedded CLIP gives open_clip's features and transformers' tokens, without importing either."""
+import subprocess
+import sys
+
+import pytest
+import torch
+from PIL import Image
+
+from pipeline import clip_models
+from pipeline.clip_encoder import ClipEncoder
+from pipeline.embedded_clip import MiniLMTokenizer
+
+TEXTS = [
+    "a tall knight in a red tunic",
+    "A Wizard in a PURPLE robe, with a hat!",
+    "une sorcière en robe violette — café crème",  # accents, non-ASCII punctuation
+    "  lots   of\twhitespace\n",
+    "",
+    " ".join(["a very very long description of a person wearing many garments"] * 6),  # cut at 32
+]
+
+
+def test_tokens_match_transformers():
+    from transformers import AutoTokenizer
+
+    hf = AutoTokenizer.from_pretrained(str(clip_models.minilm_dir()))
+    ours = MiniLMTokenizer(clip_models.minilm_dir(), clip_models.CONTEXT_LENGTH)
+    ids, cut = ours(TEXTS)
+    want = hf(TEXTS, padding="max_length", truncation=True, max_length=clip_models.CONTEXT_LENGTH,
+              return_tensors="pt")["input_ids"]
+    assert torch.equal(ids, want)
+    full = hf(TEXTS, padding=False, truncation=False)["input_ids"]
+    assert cut == [len(f) > clip_models.CONTEXT_LENGTH for f in full]
+    assert cut[-1] and not any(cut[:-1])
+
+
+@pytest.mark.parametrize("name", [clip_models.DEFAULT_MODEL, clip_models.EVALUATOR_MODEL])
+def test_features_and_gradients_match_open_clip(name):
+    torch.manual_seed(0)
+    ours = clip_models.load_embedded(name, backend="torch")
+    ref = clip_models.load_embedded(name, backend="open_clip")
+    assert set(ours.state_dict()) == set(ref.state_dict())
+    ids, _ = MiniLMTokenizer(clip_models.minilm_dir(), clip_models.CONTEXT_LENGTH)(TEXTS)
+    with torch.no_grad():
+        torch.testing.assert_close(ours.encode_text(ids), ref.encode_text(ids), atol=2e-5, rtol=1e-4)
+    size = clip_models.EMBEDDED_CONFIGS[name]["vision_cfg"]["image_size"]
+    x0 = torch.randn(3, 3, size, size)
+    grads = []
+    for m in (ours, ref):
+        x = x0.clone().requires_grad_()
+        f = m.encode_image(x, normalize=True)
+        f[:, 0].sum().backward()
+        grads.append((f.detach(), x.grad))
+    torch.testing.assert_close(grads[0][0], grads[1][0], atol=2e-5, rtol=1e-4)
+    torch.testing.assert_close(grads[0][1], grads[1][1], atol=1e-5, rtol=1e-3)
+
+
+def test_encoder_matches_open_clip_on_images_and_text():
+    ours = ClipEncoder.load()
+    ref = ClipEncoder(clip_models.load_embedded(backend="open_clip"), ours.name, ours.weights_hash)
+    imgs = [Image.new("RGB", (80, 120), c) for c in ("red", "navy", "gold")]
+    torch.testing.assert_close(torch.from_numpy(ours.encode_images(imgs)),
+                               torch.from_numpy(ref.encode_images(imgs)), atol=2e-5, rtol=1e-4)
+    torch.testing.assert_close(ours.encode_text_tensor(TEXTS), ref.encode_text_tensor(TEXTS), atol=2e-5, rtol=1e-4)
+    assert ours.tokenize(TEXTS).truncated == ref.tokenize(TEXTS).truncated
+
+
+def test_default_encoder_imports_no_open_clip_torchvision_or_transformers():
+    code = ("import sys; from pipeline.clip_encoder import ClipEncoder; e = ClipEncoder.load(); "
+            "e.encode_texts(['a red shirt']); "
+            "print(sorted(m for m in ('open_clip', 'torchvision', 'transformers', 'timm') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
