@@ -193,8 +193,6 @@ class EmbeddedCLIP(nn.Module):
         v = config["vision_cfg"]
         self.visual = VisionTower(v["image_size"], v["patch_size"], v["width"], v["layers"], v["head_width"],
                                   v.get("mlp_ratio", 4.0), config["embed_dim"])
-        self.visual.preprocess_cfg = {"mean": (0.48145466, 0.4578275, 0.40821073),
-                                      "std": (0.26862954, 0.26130258, 0.27577711)}
         self.text = TextTower(bert_config, config["embed_dim"])
         self.logit_scale = nn.Parameter(torch.zeros(()))
 
