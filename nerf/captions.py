@@ -77,32 +77,43 @@ def _article(phrase: str) -> str:
     return ("an " if phrase[:1].lower() in "aeiou" else "a ") + phrase
 
 
-def phrases(spec: AvatarSpec, rng: random.Random, full: bool = False, colors: bool = True) -> dict[str, str]:
+def phrases(spec: AvatarSpec, rng: random.Random, full: bool = False, colors: bool = True,
+            named: dict | None = None) -> dict[str, str]:
     """Natural-language pieces describing ``spec``; ``full`` keeps every attribute, ``colors=False``
-    names no colour at all (the prompts for which a reference image decides the colours)."""
+    names no colour at all (the prompts for which a reference image decides the colours).
+
+    ``named``, if given, receives the attributes the pieces name (attribute -> spec value; synonyms
+    such as "crimson"/"scarlet" or "tall"/"towering" give the same entry). Recording draws nothing
+    from ``rng``, so captions stay the same with or without it.
+    """
     keep = (lambda p: True) if full else (lambda p: rng.random() < p)
+    named = {} if named is None else named
 
     def color(name: str) -> list[str]:
         return [_color_word(rng, name)] if colors else []
 
     # subject with height/build adjectives
     if spec.archetype and keep(0.85):
-        noun = spec.archetype
+        noun = named["subject"] = spec.archetype
     elif spec.age == "child":
-        noun = _pick(rng, CHILD_SUBJECTS)
+        noun, named["subject"] = _pick(rng, CHILD_SUBJECTS), "child"
     else:
-        noun = _pick(rng, SUBJECTS)
+        noun, named["subject"] = _pick(rng, SUBJECTS), "person"
     adjs = []
     if spec.height in HEIGHT_WORDS and spec.age != "child" and keep(0.75):
         adjs.append(_pick(rng, HEIGHT_WORDS[spec.height]))
+        named["height"] = spec.height
     if spec.build in BUILD_WORDS and keep(0.75):
         adjs.append(_pick(rng, BUILD_WORDS[spec.build]))
+        named["build"] = spec.build
     subj = " ".join(adjs + [noun])
     # upper garment
     pat = PATTERN_WORDS.get(spec.upper_pattern)
     up_words = color(spec.upper_color)
+    named.update(upper=spec.upper, **({"upper_color": spec.upper_color} if colors else {}))
     if pat and keep(0.9):
         up_words.append(_pick(rng, pat))
+        named["upper_pattern"] = spec.upper_pattern
     up_words.append(_pick(rng, UPPER_WORDS[spec.upper]))
     upper = _article(" ".join(up_words))
     lower = ""
@@ -111,15 +122,20 @@ def phrases(spec: AvatarSpec, rng: random.Random, full: bool = False, colors: bo
         lw = color(spec.lower_color) + ([_pick(rng, lp)] if lp else []) + \
              [_pick(rng, LOWER_WORDS[spec.lower])]
         lower = " ".join(lw)
+        named.update(lower=spec.lower, lower_pattern=spec.lower_pattern,
+                     **({"lower_color": spec.lower_color} if colors else {}))
         lower = (" and " + (lower if spec.lower != "skirt" else _article(lower)))
     head = ""
     if spec.headwear != "none" and keep(0.8):
         head = " and " + _article(" ".join(color(spec.headwear_color) + [_pick(rng, HEAD_WORDS[spec.headwear])]))
+        named.update(headwear=spec.headwear, **({"headwear_color": spec.headwear_color} if colors else {}))
     elif spec.hair != "none" and spec.headwear == "none" and keep(0.3):
         hc = spec.hair_color if spec.hair_color in HAIR_COLORS else "brown"
         head = f" with {spec.hair} {hc} hair" if colors else f" with {spec.hair} hair"
+        named.update(headwear="none", hair=spec.hair, **({"hair_color": hc} if colors else {}))
     elif spec.hair == "none" and spec.headwear == "none" and keep(0.3):
         head = " and a bald head"
+        named.update(headwear="none", hair="none")
     acc = ""
     present = [a for a in spec.accessories if keep(0.7)]
     if present:
@@ -129,15 +145,29 @@ def phrases(spec: AvatarSpec, rng: random.Random, full: bool = False, colors: bo
             bits.append(w if a == "boots" else _article(" ".join(
                 (color(spec.accessory_color) if a in ("cape", "backpack") else []) + [w])))
         acc = ", with " + " and ".join(bits)
+        named["accessories"] = tuple(present)
+        if colors and any(a in ("cape", "backpack") for a in present):
+            named["accessory_color"] = spec.accessory_color
     return {"a_subj": _article(subj), "subj_bare": subj, "upper": upper, "upper_cap": upper[0].upper() + upper[1:],
             "lower": lower, "head": head, "acc": acc}
 
 
 def caption(spec: AvatarSpec, rng: random.Random, group: str = "train", full: bool = False,
-            colors: bool = True) -> str:
-    """A caption of ``spec`` from the template group ``group`` (``colors=False``: no colour words)."""
+            colors: bool = True, named: dict | None = None) -> str:
+    """A caption of ``spec`` from the template group ``group`` (``colors=False``: no colour words).
+
+    ``named``, if given, receives the attributes the caption names (see :func:`phrases`); a
+    template that leaves out a slot (some have no ``{acc}``) leaves its entry out too.
+    """
     tpl = rng.choice(TEMPLATES[group])
-    text = tpl.format(**phrases(spec, rng, full=full, colors=colors))
+    pieces: dict = {}
+    text = tpl.format(**phrases(spec, rng, full=full, colors=colors, named=pieces))
+    if named is not None:
+        slots = set(re.findall(r"{(\w+)}", tpl))
+        drop = {"acc": ("accessories", "accessory_color"), "lower": ("lower", "lower_color", "lower_pattern"),
+                "head": ("headwear", "headwear_color", "hair", "hair_color")}
+        named.update({k: v for k, v in pieces.items()
+                      if not any(k in keys and slot not in slots for slot, keys in drop.items())})
     return re.sub(r"\s+", " ", text).strip()
 
 

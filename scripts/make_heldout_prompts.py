@@ -3,7 +3,10 @@
 
 Avatars come only from the held-out attribute combinations (nerf.corpus.is_heldout) and
 captions only from the held-out template group, fully described, so neither the shipped
-model nor the evaluator has seen their content or wording. Each line: {"prompt", "spec"}.
+model nor the evaluator has seen their content or wording. No two prompts name the same
+attributes (``nerf.captions.caption(named=...)``; synonyms count as the same): R-precision
+asks each avatar to retrieve its own prompt, and between two prompts that mean the same even
+a perfect evaluator can only guess. Each line: {"prompt", "spec", "named"}.
 
     python scripts/make_heldout_prompts.py --n 120 --seed 123
 """
@@ -36,11 +39,13 @@ def main(argv=None) -> int:
         spec = sample_spec(rng)
         if not is_heldout(spec):
             continue
-        text = caption(spec, rng, "heldout", full=True)
-        if text in seen:
+        named: dict = {}
+        text = caption(spec, rng, "heldout", full=True, named=named)
+        key = json.dumps(named, sort_keys=True)
+        if key in seen:
             continue
-        seen.add(text)
-        rows.append({"prompt": text, "spec": spec.to_dict()})
+        seen.add(key)
+        rows.append({"prompt": text, "spec": spec.to_dict(), "named": named})
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text("".join(json.dumps(r) + "\n" for r in rows))
     print(f"wrote {len(rows)} prompts to {a.out}")
