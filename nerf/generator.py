@@ -4,6 +4,11 @@ Heads: continuous shape (height, girth, head, shoulders, legs) within the templa
 plausible range, region colours, and the discrete layout (garments, headwear, hair,
 accessories, patterns) as logits. ``decode`` turns one output row into TemplateParams.
 
+Every output is the trunk MLP's head plus a linear shortcut from z (wide & deep): z ends with
+the FusionMLP's sum over the prompt's clauses, so through the shortcut each clause adds its own
+evidence ("blue trousers" -> lower garment trousers, lower colour blue) independently of the
+others, which is what carries over to attribute combinations absent from training.
+
 Colours are classified over :data:`PALETTE` (every albedo the corpus uses) per region rather
 than regressed: regression averages the colours a prompt leaves open into a muddy brown,
 classification commits to one. ``colors`` is the expected colour (differentiable), and
@@ -48,17 +53,21 @@ class ShapeGenerator(nn.Module):
         self.colors = nn.Linear(config.hidden, len(REGIONS) * len(PALETTE))
         self.acc = nn.Linear(config.hidden, len(ACCESSORIES))
         self.cls = nn.ModuleDict({k: nn.Linear(config.hidden, n) for k, n in HEADS.items()})
+        self.sizes = {"shape": len(SHAPE_MIN), "colors": len(REGIONS) * len(PALETTE), "acc": len(ACCESSORIES),
+                      **{f"cls.{k}": n for k, n in HEADS.items()}}
+        self.shortcut = nn.Linear(z_dim, sum(self.sizes.values()))
         self.register_buffer("lo", torch.tensor(SHAPE_MIN))
         self.register_buffer("hi", torch.tensor(SHAPE_MAX))
         self.register_buffer("palette", torch.tensor(PALETTE), persistent=False)
 
     def forward(self, z: Tensor) -> dict[str, Tensor]:
         h = self.trunk(z)
-        color_logits = self.colors(h).view(-1, len(REGIONS), len(PALETTE))
-        out = {"shape": self.lo + (self.hi - self.lo) * torch.sigmoid(self.shape(h)),
+        short = dict(zip(self.sizes, self.shortcut(z).split(list(self.sizes.values()), -1)))
+        color_logits = (self.colors(h) + short["colors"]).view(-1, len(REGIONS), len(PALETTE))
+        out = {"shape": self.lo + (self.hi - self.lo) * torch.sigmoid(self.shape(h) + short["shape"]),
                "color_logits": color_logits, "colors": color_logits.softmax(-1) @ self.palette,
-               "accessories": self.acc(h)}
-        out.update({k: m(h) for k, m in self.cls.items()})
+               "accessories": self.acc(h) + short["acc"]}
+        out.update({k: m(h) + short[f"cls.{k}"] for k, m in self.cls.items()})
         return out
 
     @staticmethod

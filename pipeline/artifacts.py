@@ -16,6 +16,10 @@ class TextFeatures:
     """Float[D] L2-normalised."""
     truncated: bool = False
     """True when the prompt was longer than the text encoder's context and got cut."""
+    clauses: list[str] = field(default_factory=list)
+    """The prompt's clauses (``pipeline.clauses.split_clauses``)."""
+    clause_embeddings: Tensor | None = None
+    """Float[C, D] L2-normalised embeddings of ``clauses``."""
 
 
 @dataclass

@@ -26,12 +26,12 @@ import torch
 
 from nerf.artifacts import REGIONS
 from nerf.fields import make_field
-from nerf.generator import ShapeGenerator
 from nerf.mesh import extract_mesh
 from nerf.prior import BakedPrior
 from nerf.template import TemplateParams, primitive_distances, primitives, region_weights, skeleton
 from pipeline import __version__
 from pipeline.artifacts import AvatarResult, Conditioning, ImageFeatures, TextFeatures
+from pipeline.clauses import split_clauses
 from pipeline.clip_encoder import ClipEncoder
 from pipeline.config import GenerateConfig
 from pipeline.generator_model import AmortisedModel
@@ -70,8 +70,9 @@ class AvatarForge:
     # -------------------------------------------------------------- stages
     def encode_prompt(self, prompt: str) -> TextFeatures:
         tok = self.encoder.tokenize([prompt])
-        emb = self.encoder.encode_text_tensor([prompt])[0]
-        return TextFeatures(prompt, emb, truncated=tok.truncated[0])
+        clauses = split_clauses(prompt)
+        emb = self.encoder.encode_text_tensor([prompt] + clauses)
+        return TextFeatures(prompt, emb[0], truncated=tok.truncated[0], clauses=clauses, clause_embeddings=emb[1:])
 
     def library(self, config: GenerateConfig):
         from texture.library import open_library
@@ -97,7 +98,7 @@ class AvatarForge:
         return ImageFeatures(torch.from_numpy(emb), source=f"library:{path}", score=score)
 
     def condition(self, text: TextFeatures, image: ImageFeatures) -> Conditioning:
-        return Conditioning(self.amortised.fuse(text.embedding, image.embedding))
+        return Conditioning(self.amortised.fuse(text.embedding, image.embedding, text.clause_embeddings))
 
     def template(self, cond: Conditioning) -> TemplateParams:
         return self.amortised.decode(cond.z)
@@ -157,7 +158,7 @@ class AvatarForge:
             rigged, tex_info = texture_and_rig(mesh, prompt, self.library(config), self.encoder, config.texture,
                                                config.export, conditioning=cond.numpy())
         sidecar = {
-            "prompt": prompt, "seed": config.seed, "generator": f"avatarforge {__version__}",
+            "prompt": prompt, "clauses": text.clauses, "seed": config.seed, "generator": f"avatarforge {__version__}",
             "config": asdict(config),
             "models": {"clip": self.encoder.name, "clip_weights_sha256": self.encoder.weights_hash,
                        "generator": self.amortised.name, "generator_weights_sha256": self.amortised.weights_hash},

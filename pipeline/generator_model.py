@@ -28,7 +28,7 @@ class AmortisedModel(nn.Module):
     def __init__(self, embed_dim: int, fusion_cfg, gen_cfg):
         super().__init__()
         self.fusion = FusionMLP(embed_dim, fusion_cfg)
-        self.generator = ShapeGenerator(fusion_cfg.out, gen_cfg)
+        self.generator = ShapeGenerator(self.fusion.code_dim, gen_cfg)
         self.trained = False
         self.name = "untrained"
         self.weights_hash = ""
@@ -55,12 +55,14 @@ class AmortisedModel(nn.Module):
         return model.to(device).eval()
 
     @torch.no_grad()
-    def fuse(self, text: Tensor, image: Tensor | None) -> Tensor:
-        """text Float[D], image Float[D] or None -> z Float[Z]."""
+    def fuse(self, text: Tensor, image: Tensor | None, clauses: Tensor | None = None) -> Tensor:
+        """text Float[D], image Float[D] or None, the prompt's clause embeddings Float[C, D] or None
+        -> z Float[Z]."""
         dev = next(self.parameters()).device
         t = text.to(dev).float()[None]
         i = None if image is None else image.to(dev).float()[None]
-        return self.fusion(t, i)[0]
+        c = None if clauses is None else clauses.to(dev).float()[None]
+        return self.fusion(t, i, c)[0]
 
     @torch.no_grad()
     def decode(self, z: Tensor) -> TemplateParams:

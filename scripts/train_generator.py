@@ -10,6 +10,9 @@ sometimes the text is dropped instead, so a reference image alone steers the ava
 A share of the captions name no colour at all (``nerf.captions.caption(colors=False)``):
 with those, only the reference can tell the colours, which is what teaches the model to
 take an outfit's colours from a user's ``--image`` when the prompt does not name them.
+The text comes in twice: the whole caption's embedding, and the embeddings of its clauses
+(``pipeline.clauses.split_clauses``: "a red shirt", "blue trousers"), which the FusionMLP
+reads as a set; they tell which colour goes with which garment.
 Targets: the template parameters of the avatar (shape regression,
 garment/headwear/hair/pattern classes, accessories; region colours as classes over
 ``nerf.generator.PALETTE``). Weights: fp16 safetensors in
@@ -35,6 +38,8 @@ from nerf.captions import caption  # noqa: E402
 from nerf.corpus import apply_split, spec_from_dict  # noqa: E402
 from nerf.generator import HEADS, decoded_colors, targets  # noqa: E402
 from nerf.template import SHAPE_MAX, SHAPE_MIN  # noqa: E402
+from nerf.artifacts import REGIONS  # noqa: E402
+from pipeline.clauses import MAX_CLAUSES, split_clauses  # noqa: E402
 from pipeline.clip_encoder import ClipEncoder  # noqa: E402
 from pipeline.config import GenerateConfig  # noqa: E402
 from pipeline.generator_model import AmortisedModel, weights_path  # noqa: E402
@@ -55,6 +60,26 @@ def image_features(enc: ClipEncoder, images: np.ndarray, idx: list[int]) -> torc
     return torch.cat(out)
 
 
+def features(enc: ClipEncoder, images: np.ndarray, caps: list[str], clauses: list[str], idx: list[int],
+             cache: Path) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Text features of the captions and of their clauses, and image features of the corpus rows
+    ``idx``; cached beside the corpus (keyed by the CLIP weights), since they take minutes on a CPU."""
+    key = {"captions": caps, "clauses": clauses, "images": idx}
+    if cache.is_file():
+        blob = torch.load(cache, weights_only=True)
+        if blob["key"] == key:
+            return blob["text"], blob["clauses"], blob["images"]
+
+    def text(xs: list[str]) -> torch.Tensor:
+        return torch.cat([enc.encode_text_tensor(xs[i:i + 512]).cpu() for i in range(0, len(xs), 512)])
+
+    out = text(caps), text(clauses), image_features(enc, images, idx)
+    tmp = cache.with_suffix(".tmp")
+    torch.save({"key": key, "text": out[0], "clauses": out[1], "images": out[2]}, tmp)
+    tmp.replace(cache)
+    return out
+
+
 def nearest_color(rgb: torch.Tensor) -> str:
     names = list(COLORS)
     table = torch.tensor([COLORS[n][0] for n in names])
@@ -69,7 +94,12 @@ def main(argv=None) -> int:
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--clause-hidden", type=int, default=None,
+                    help="fusion.clause_hidden (default: the config's; 0 = whole-prompt embedding only)")
+    ap.add_argument("--threads", type=int, default=0)
     a = ap.parse_args(argv)
+    if a.threads:
+        torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     rng = random.Random(a.seed)
     t0 = time.time()
@@ -105,11 +135,16 @@ def main(argv=None) -> int:
         caps += c["colorfree"]
     caps = sorted(set(caps))
     cap_index = {c: i for i, c in enumerate(caps)}
-    tf = torch.cat([enc.encode_text_tensor(caps[i:i + 512]).cpu() for i in range(0, len(caps), 512)])
+    cap_clauses = {c: split_clauses(c) for c in caps}
+    clause_list = sorted({x for v in cap_clauses.values() for x in v})
+    clause_index = {c: i for i, c in enumerate(clause_list)}
+    cap_clause_rows = {c: [clause_index[x] for x in v] for c, v in cap_clauses.items()}
     all_img = [i for k in ids for i in avatars[k]["views"]] + [i for v in swatch_by_color.values() for i in v]
-    imf_rows = image_features(enc, images, all_img)
+    tf, cf, imf_rows = features(enc, images, caps, clause_list, all_img,
+                                a.corpus / f"generator_features-{enc.name}-{enc.weights_hash[:12]}.pt")
     imf = {i: imf_rows[j] for j, i in enumerate(all_img)}
-    print(f"features: {len(caps)} captions, {len(all_img)} images in {time.time() - t0:.0f}s", flush=True)
+    print(f"features: {len(caps)} captions, {len(clause_list)} clauses, {len(all_img)} images in "
+          f"{time.time() - t0:.0f}s", flush=True)
     tg = {k: targets(spec_from_dict(avatars[k]["spec"])) for k in ids}
 
     def make_batch(pool: list[int], n: int, train: bool, color_free: bool = False, reference: str = "none"):
@@ -117,7 +152,8 @@ def main(argv=None) -> int:
         held-out caption (colour-free if asked) with the given ``reference`` (none/render/swatch)."""
         ks = [rng.choice(pool) for _ in range(n)] if train else pool[:n]
         text, image, has_t, has_i = [], [], [], []
-        for k in ks:
+        cl_idx, cl_mask = torch.zeros(n, MAX_CLAUSES, dtype=torch.long), torch.zeros(n, MAX_CLAUSES)
+        for j, k in enumerate(ks):
             av = avatars[k]
             c = av["captions"]
             if train:
@@ -137,19 +173,28 @@ def main(argv=None) -> int:
             else:
                 i_row, t_on = rng.choice(av["views"]), False
             text.append(tf[cap_index[cap]] if t_on else torch.zeros(tf.shape[1]))
+            if t_on:
+                rows = cap_clause_rows[cap]
+                cl_idx[j, :len(rows)] = torch.tensor(rows)
+                cl_mask[j, :len(rows)] = 1
             image.append(imf[i_row] if i_row is not None else torch.zeros(tf.shape[1]))
             has_t.append(float(t_on))
             has_i.append(float(i_row is not None))
         tgt = {name: torch.stack([tg[k][name] for k in ks]) for name in tg[ks[0]]}
-        return torch.stack(text), torch.stack(image), torch.tensor(has_t), torch.tensor(has_i), tgt
+        return (torch.stack(text), torch.stack(image), torch.tensor(has_t), torch.tensor(has_i), cf[cl_idx],
+                cl_mask), tgt
 
     cfg = GenerateConfig()
+    if a.clause_hidden is not None:
+        cfg.fusion.clause_hidden = a.clause_hidden
     model = AmortisedModel(enc.embed_dim, cfg.fusion, cfg.generator)
     lo, hi = torch.tensor(SHAPE_MIN), torch.tensor(SHAPE_MAX)
 
-    def forward(text, image, has_t, has_i):
-        x = torch.cat([text, image, has_t[:, None], has_i[:, None]], -1)
-        return model.generator(model.fusion.net(x))
+    def forward(inputs, no_image: bool = False):
+        text, image, has_t, has_i, clauses, mask = inputs
+        if no_image:
+            image, has_i = image * 0, has_i * 0
+        return model.generator(model.fusion.fuse(text, image, has_t, has_i, clauses, mask))
 
     def losses(out, tgt):
         ls = {"shape": F.mse_loss((out["shape"] - lo) / (hi - lo), (tgt["shape"] - lo) / (hi - lo)) * 10,
@@ -164,8 +209,8 @@ def main(argv=None) -> int:
     log = {"args": {k: str(v) for k, v in vars(a).items()}, "loss": []}
     model.train()
     for step in range(a.steps):
-        text, image, has_t, has_i, tgt = make_batch(train_ids, a.batch, True)
-        ls = losses(forward(text, image, has_t, has_i), tgt)
+        inputs, tgt = make_batch(train_ids, a.batch, True)
+        ls = losses(forward(inputs), tgt)
         loss = sum(ls.values())
         opt.zero_grad()
         loss.backward()
@@ -177,8 +222,8 @@ def main(argv=None) -> int:
                   flush=True)
     model.eval()
     with torch.no_grad():
-        text, image, has_t, has_i, tgt = make_batch(test_ids, len(test_ids), False)
-        out = forward(text, image * 0, has_t, has_i * 0)
+        inputs, tgt = make_batch(test_ids, len(test_ids), False)
+        out = forward(inputs, no_image=True)
         ev = {k: round(v.item(), 4) for k, v in losses(out, tgt).items()}
         ev["height_mae_m"] = round(float((out["shape"][:, 0] - tgt["shape"][:, 0]).abs().mean()), 4)
         ev["girth_mae"] = round(float((out["shape"][:, 1] - tgt["shape"][:, 1]).abs().mean()), 4)
@@ -190,12 +235,15 @@ def main(argv=None) -> int:
 
         ev["colors_mse"] = round(float(F.mse_loss(decoded_colors(out), tgt["colors"])), 4)
         ev["upper_color_acc"] = upper_color_acc(out, tgt)
+        # every region's colour (named or not by the caption), exact palette entry
+        hit = (out["color_logits"].argmax(-1) == tgt["color_index"]).float().mean(0)
+        ev.update({f"{r}_color_acc": round(float(h), 4) for r, h in zip(REGIONS, hit)})
         for h in HEADS:
             ev[f"{h}_acc"] = round(float((out[h].argmax(-1) == tgt[h]).float().mean()), 4)
         # colour-free held-out captions: the colours can only come from the reference
         for ref in ("none", "swatch", "render"):
-            text, image, has_t, has_i, tgt = make_batch(test_ids, len(test_ids), False, color_free=True, reference=ref)
-            ev[f"colorfree_{ref}_upper_color_acc"] = upper_color_acc(forward(text, image, has_t, has_i), tgt)
+            inputs, tgt = make_batch(test_ids, len(test_ids), False, color_free=True, reference=ref)
+            ev[f"colorfree_{ref}_upper_color_acc"] = upper_color_acc(forward(inputs), tgt)
     log["heldout_text_only"] = ev
     log["train_seconds"] = round(time.time() - t0, 1)
     print(json.dumps(ev))

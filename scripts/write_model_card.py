@@ -113,7 +113,9 @@ def main(argv=None) -> int:
     if gen:
         ev = gen["heldout_text_only"]
         out += ["## Amortised generator (`generator-avatarforge-vit16-minilm.safetensors`)", "",
-                "FusionMLP (2 x 256 + 2 flags -> 1024 -> 1024 -> 512) + ShapeGenerator heads, trained by "
+                "FusionMLP (2 x 256 + 256 + 2 flags -> 1024 -> 1024 -> 512: the whole prompt's and the reference's "
+                "embeddings, and the prompt's clause embeddings through a shared 256 -> 256 -> 256 MLP summed over "
+                "the clauses, as in Deep Sets) + ShapeGenerator heads, trained by "
                 "`scripts/train_generator.py` on the same corpus with modality dropout (text only, text + render, "
                 f"text + swatch, render only); {gen['args']['steps']} steps, {gen['train_seconds'] / 60:.1f} min. "
                 "A third of the training captions name no colour at all, so only the reference can tell the "
