@@ -27,7 +27,7 @@ class FusionConfig:
     hidden: int = 1024
     """Hidden width."""
     out: int = 512
-    """Width of the conditioning code z."""
+    """Width of the MLP's output; the conditioning code z is this plus ``clause_hidden`` (the clause sum)."""
     dropout: float = 0.1
     """Dropout in training."""
     clause_hidden: int = 256

@@ -1,0 +1,84 @@
+#!/usr/bin/env python
+"""How often the amortised generator (``generate --steps 0``) gets right what a prompt names.
+
+For every prompt of a prompt file whose rows carry ``spec`` and ``named`` (the shipped
+``pipeline/assets/heldout_prompts.jsonl``), the generator's template parameters are compared
+with the avatar's on each attribute the prompt names: garments, headwear, hair, patterns,
+accessories and each region's colour (exact palette entry). Unnamed attributes are open and
+not scored. Prints a table; ``--json`` writes it.
+
+    python scripts/eval_named_attributes.py [--prompts FILE] [--json runs/named_attributes.json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from nerf.avatar_spec import PATTERNS  # noqa: E402
+from nerf.corpus import spec_from_dict  # noqa: E402
+from nerf.template import R, TemplateParams  # noqa: E402
+from pipeline.config import resolve_config  # noqa: E402
+from pipeline.eval_cli import DEFAULT_PROMPTS, read_prompt_file  # noqa: E402
+
+COLOR_REGION = {"upper_color": "upper", "lower_color": "lower", "headwear_color": "headwear",
+                "hair_color": "hair", "accessory_color": "accessory"}
+
+
+def score(params: TemplateParams, truth: TemplateParams, spec, named: dict) -> dict[str, bool]:
+    """attribute -> right or wrong, for the attributes ``named`` lists."""
+    got, want = params.layout, truth.layout
+    out = {}
+    for attr in ("upper", "lower", "headwear", "hair"):
+        if attr in named:
+            out[attr] = getattr(got, attr) == getattr(want, attr)
+    for attr in ("upper_pattern", "lower_pattern"):
+        if attr in named:
+            out[attr] = got.patterns[R[attr.split("_")[0]]] == PATTERNS.index(getattr(spec, attr))
+    if "accessories" in named:
+        out["accessories"] = set(got.accessories) == set(named["accessories"])
+    for attr, region in COLOR_REGION.items():
+        if attr in named:
+            out[attr] = bool(torch.allclose(params.colors[R[region]].cpu(), truth.colors[R[region]].cpu(), atol=1e-3))
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--prompts", type=Path, default=DEFAULT_PROMPTS)
+    ap.add_argument("--preset", default="cpu")
+    ap.add_argument("--json", type=Path, default=None)
+    a = ap.parse_args(argv)
+    from pipeline.generate import AvatarForge
+
+    rows = [r for r in read_prompt_file(a.prompts) if "spec" in r and "named" in r]
+    if not rows:
+        raise SystemExit(f"{a.prompts}: no rows with 'spec' and 'named' (regenerate it with "
+                         "scripts/make_heldout_prompts.py)")
+    cfg = resolve_config(a.preset)
+    forge = AvatarForge(cfg)
+    hits: dict[str, list[bool]] = defaultdict(list)
+    for r in rows:
+        text = forge.encode_prompt(r["prompt"])
+        params = forge.template(forge.condition(text, forge.reference(text, None, cfg)))
+        spec = spec_from_dict(r["spec"])
+        for attr, ok in score(params, TemplateParams.from_spec(spec), spec, r["named"]).items():
+            hits[attr].append(ok)
+    table = {k: {"accuracy": round(sum(v) / len(v), 3), "n": len(v)} for k, v in hits.items()}
+    print(f"{'named attribute':<16} {'accuracy':>8} {'n':>5}   ({len(rows)} prompts, {forge.amortised.name})")
+    for k, v in table.items():
+        print(f"{k:<16} {v['accuracy']:>8.3f} {v['n']:>5}")
+    if a.json:
+        a.json.write_text(json.dumps({"prompts": str(a.prompts), "generator": forge.amortised.name,
+                                      "generator_sha256": forge.amortised.weights_hash, "named": table}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
