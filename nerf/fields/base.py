@@ -3,8 +3,10 @@
 density(x) = sigmoid(-(sdf_prior(x) + ds(x)) / beta) / beta   (VolSDF-style, metres)
 rgb(x)     = sigmoid(logit(albedo_prior(x)) + dc(x))
 
-``ds`` (bounded by ``max_offset``) and ``dc`` come from the residual module, which is the
-swappable part (dense grid or hash grid). Zero residual = exactly the template.
+``ds`` and ``dc`` come from the residual module, which is the swappable part (dense grid or
+hash grid). Zero residual = exactly the template. ``ds`` may grow the surface by up to
+``max_offset`` but erode it by only ``max_inset``: the template's thin parts (a hat's brim or a
+child's cape is ~2.6 cm thick) would otherwise vanish under a few noisy guidance steps.
 """
 from __future__ import annotations
 
@@ -28,7 +30,10 @@ class FieldConfig:
     beta: float = 0.008
     """Sharpness of the SDF-to-density mapping in metres (smaller = harder surface)."""
     max_offset: float = 0.05
-    """Largest surface displacement the residual may add, metres."""
+    """Largest outward surface displacement the residual may add, metres."""
+    max_inset: float = 0.01
+    """Largest inward surface displacement (erosion), metres: less than half the thickness of the
+    template's thinnest part, so refinement reshapes brims, capes and arms but cannot delete them."""
     hash_levels: int = 12
     """Hash grid: number of levels."""
     hash_log2_size: int = 17
@@ -53,7 +58,7 @@ class TemplateField(nn.Module):
         u = self.normalize(x)
         sdf0, logit0 = self.prior_sample(u)
         r = self.residual(u)  # [N, 4]
-        sdf = sdf0 + self.config.max_offset * torch.tanh(r[:, 0])
+        sdf = sdf0 + self.offset(r[:, 0])
         beta = self.config.beta
         density = torch.sigmoid(-sdf / beta) / beta
         inside = (u.abs() <= 1).all(-1)
@@ -77,7 +82,12 @@ class TemplateField(nn.Module):
     def sdf(self, x: Tensor) -> Tensor:
         u = self.normalize(x)
         sdf0, _ = self.prior.sample(u)
-        return sdf0 + self.config.max_offset * torch.tanh(self.residual(u)[:, 0])
+        return sdf0 + self.offset(self.residual(u)[:, 0])
+
+    def offset(self, r: Tensor) -> Tensor:
+        """SDF offset Float[N] from the residual's raw channel: in (-max_offset, max_inset)."""
+        t = torch.tanh(r)
+        return t * torch.where(t > 0, self.config.max_inset, self.config.max_offset)
 
     def regularizer(self) -> Tensor:
         return self.residual.regularizer()

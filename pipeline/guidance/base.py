@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import torch
 from torch import Tensor
 
 
@@ -35,12 +36,35 @@ class GuidanceConfig:
     """DreamFields sparsity: mean transmittance is pushed up to this value and no further."""
     transmittance_weight: float = 0.5
     """Weight of the transmittance regulariser."""
+    transmittance_slack: float = 0.02
+    """The target is at most the starting avatar's own transmittance minus this, so the regulariser
+    stops the avatar from growing or sprouting floaters without eroding it (a fixed 0.85 thins
+    arms to spikes once the avatar covers more than 15% of a view); negative = the fixed target only."""
     image_weight: float = 0.3
     """Weight of similarity to the reference image's features (when a reference exists)."""
     sd_model: str = ""
     """Local Stable Diffusion folder for sds guidance (diffusers layout); ``--sd-model DIR``."""
     sds: SDSSettings = field(default_factory=SDSSettings)
     """Score distillation settings (``--set guidance.sds.guidance_scale=7.5``)."""
+
+
+class TransmittanceRegulariser:
+    """DreamFields' sparsity term, ``-weight * min(transmittance, target)``, with the target capped
+    at the transmittance of the first views it sees (the avatar refinement starts from) minus
+    ``transmittance_slack``. One instance per refinement run."""
+
+    def __init__(self, config: GuidanceConfig):
+        self.config = config
+        self.target: float | None = None
+
+    def __call__(self, acc: Tensor) -> tuple[Tensor, Tensor]:
+        """acc Float[V,S,S] -> (loss term, mean transmittance)."""
+        trans = 1 - acc.mean()
+        c = self.config
+        if self.target is None:
+            self.target = c.transmittance_target if c.transmittance_slack < 0 else \
+                min(c.transmittance_target, float(trans.detach()) - c.transmittance_slack)
+        return -c.transmittance_weight * torch.clamp(trans, max=self.target), trans
 
 
 class Guidance(Protocol):

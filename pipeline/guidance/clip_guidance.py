@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from pipeline.guidance.base import GuidanceConfig
+from pipeline.guidance.base import GuidanceConfig, TransmittanceRegulariser
 
 
 class ClipGuidance:
@@ -19,6 +19,7 @@ class ClipGuidance:
                  generator: torch.Generator | None = None, prompt: str | None = None):
         """``prompt`` (the text itself) is accepted for parity with sds guidance; CLIP uses ``text``."""
         self.config = config
+        self.sparsity = TransmittanceRegulariser(config)
         self.encoder = encoder
         self.text = F.normalize(text.to(encoder.device).float(), dim=-1)
         self.image = None if image is None else F.normalize(image.to(encoder.device).float(), dim=-1)
@@ -51,6 +52,6 @@ class ClipGuidance:
         loss = -clip
         if self.image is not None and self.config.image_weight > 0:
             loss = loss - self.config.image_weight * (f @ self.image).mean()
-        trans = 1 - acc.mean()
-        loss = loss - self.config.transmittance_weight * torch.clamp(trans, max=self.config.transmittance_target)
+        sparsity, trans = self.sparsity(acc)
+        loss = loss + sparsity
         return loss, {"clip_score": float(clip.detach()), "transmittance": float(trans.detach())}

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from pipeline.guidance.base import GuidanceConfig, SDSSettings
+from pipeline.guidance.base import GuidanceConfig, SDSSettings, TransmittanceRegulariser
 from pipeline.inputs import InputError
 
 PARTS = ("unet", "vae", "text_encoder", "tokenizer", "scheduler")
@@ -95,6 +95,7 @@ class SDSGuidance:
         if prompt is None:
             raise InputError("sds guidance needs the prompt text (make_guidance(..., prompt=...))")
         self.config = config
+        self.sparsity = TransmittanceRegulariser(config)
         self.settings = settings or config.sds
         self.encoder = encoder
         self.device = torch.device(device or (encoder.device if encoder is not None else "cpu"))
@@ -160,7 +161,7 @@ class SDSGuidance:
         grad, t = self.sds_grad(latents.detach())
         # d/dz of 0.5 |z - sg(z - g)|^2 is g: the SDS gradient, without differentiating the UNet
         loss = 0.5 * F.mse_loss(latents, (latents - grad).detach(), reduction="sum") / latents.shape[0]
-        trans = 1 - acc.mean()
-        loss = loss - self.config.transmittance_weight * torch.clamp(trans, max=self.config.transmittance_target)
+        sparsity, trans = self.sparsity(acc)
+        loss = loss + sparsity
         return loss, {"clip_score": float(self.score(images.detach())), "transmittance": float(trans.detach()),
                       "sds_t": t, "sds_grad_norm": float(grad.norm())}
