@@ -9,6 +9,9 @@ the FusionMLP's sum over the prompt's clauses, so through the shortcut each clau
 evidence ("blue trousers" -> lower garment trousers, lower colour blue) independently of the
 others, which is what carries over to attribute combinations absent from training.
 
+When the code ends with clause colour votes (``vote_dim`` > 0, see :mod:`pipeline.fusion`),
+they are added to the colour logits as they are.
+
 Colours are classified over :data:`PALETTE` (every albedo the corpus uses) per region rather
 than regressed: regression averages the colours a prompt leaves open into a muddy brown,
 classification commits to one. ``colors`` is the expected colour (differentiable), and
@@ -44,9 +47,12 @@ class GeneratorConfig:
 
 
 class ShapeGenerator(nn.Module):
-    def __init__(self, z_dim: int, config: GeneratorConfig | None = None):
+    def __init__(self, z_dim: int, config: GeneratorConfig | None = None, vote_dim: int = 0):
         super().__init__()
         config = config or GeneratorConfig()
+        if vote_dim not in (0, len(REGIONS) * len(PALETTE)):
+            raise ValueError(f"vote_dim {vote_dim}: 0 or {len(REGIONS) * len(PALETTE)} (regions x palette)")
+        self.vote_dim = vote_dim
         self.trunk = nn.Sequential(nn.Linear(z_dim, config.hidden), nn.GELU(), nn.Linear(config.hidden, config.hidden),
                                    nn.GELU())
         self.shape = nn.Linear(config.hidden, len(SHAPE_MIN))
@@ -63,7 +69,10 @@ class ShapeGenerator(nn.Module):
     def forward(self, z: Tensor) -> dict[str, Tensor]:
         h = self.trunk(z)
         short = dict(zip(self.sizes, self.shortcut(z).split(list(self.sizes.values()), -1)))
-        color_logits = (self.colors(h) + short["colors"]).view(-1, len(REGIONS), len(PALETTE))
+        color_logits = self.colors(h) + short["colors"]
+        if self.vote_dim:
+            color_logits = color_logits + z[:, -self.vote_dim:]
+        color_logits = color_logits.view(-1, len(REGIONS), len(PALETTE))
         out = {"shape": self.lo + (self.hi - self.lo) * torch.sigmoid(self.shape(h) + short["shape"]),
                "color_logits": color_logits, "colors": color_logits.softmax(-1) @ self.palette,
                "accessories": self.acc(h) + short["acc"]}

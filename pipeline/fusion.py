@@ -11,6 +11,13 @@ say which colour goes with which garment ("a red shirt", "blue trousers"). The c
 also appended to the code z, so the generator's linear shortcut can add each clause's own
 evidence to its outputs: "blue trousers" votes for blue trousers whatever the other clauses
 say, which holds for combinations never seen in training.
+
+Colour binding is made explicit as well: each clause casts a vote, a softmax over the
+avatar's regions (plus "none") times a score for every palette colour, and the votes are
+summed into per-region colour logits that end the code z (``VOTE_DIM`` values; the
+generator adds them to its colour logits). "blue trousers" then has to recognise only the
+garment to route its vote and only the colour word to fill it, a product that carries
+over to any pairing of colour and garment; a pooled code has to learn every conjunction.
 """
 from __future__ import annotations
 
@@ -18,6 +25,12 @@ from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
+
+from nerf.artifacts import REGIONS
+from nerf.generator import PALETTE
+
+#: Width of the clause colour votes at the end of z: one logit per region and palette colour.
+VOTE_DIM = len(REGIONS) * len(PALETTE)
 
 
 @dataclass
@@ -32,6 +45,8 @@ class FusionConfig:
     """Dropout in training."""
     clause_hidden: int = 256
     """Width of the per-clause MLP over the prompt's clause embeddings; 0 reads the whole prompt only."""
+    clause_votes: bool = True
+    """Each clause votes for a (region, colour) pair; the votes end z (needs ``clause_hidden`` > 0)."""
 
 
 class FusionMLP(nn.Module):
@@ -41,6 +56,8 @@ class FusionMLP(nn.Module):
         self.embed_dim = embed_dim
         h = config.clause_hidden
         self.clauses = nn.Sequential(nn.Linear(embed_dim, h), nn.GELU(), nn.Linear(h, h)) if h else None
+        self.votes = (nn.Sequential(nn.Linear(embed_dim, h), nn.GELU(), nn.Linear(h, len(REGIONS) + 1 + len(PALETTE)))
+                      if h and config.clause_votes else None)
         self.net = nn.Sequential(
             nn.Linear(2 * embed_dim + h + 2, config.hidden), nn.GELU(), nn.Dropout(config.dropout),
             nn.Linear(config.hidden, config.hidden), nn.GELU(), nn.Dropout(config.dropout),
@@ -49,8 +66,14 @@ class FusionMLP(nn.Module):
 
     @property
     def code_dim(self) -> int:
-        """Width of z: the MLP's output plus the clause sum."""
-        return self.net[-1].out_features + (self.clauses[-1].out_features if self.clauses is not None else 0)
+        """Width of z: the MLP's output, the clause sum and the clause colour votes."""
+        return (self.net[-1].out_features + (self.clauses[-1].out_features if self.clauses is not None else 0)
+                + (VOTE_DIM if self.votes is not None else 0))
+
+    @property
+    def vote_dim(self) -> int:
+        """How many values at the end of z are region colour logits (0 without clause votes)."""
+        return VOTE_DIM if self.votes is not None else 0
 
     def forward(self, text: Tensor | None, image: Tensor | None, clauses: Tensor | None = None,
                 clause_mask: Tensor | None = None) -> Tensor:
@@ -76,4 +99,14 @@ class FusionMLP(nn.Module):
             return self.net(torch.cat([text, image, has_text[:, None], has_image[:, None]], -1))
         pooled = (self.clauses(clauses) * clause_mask[..., None]).sum(1)
         z = self.net(torch.cat([text, image, pooled, has_text[:, None], has_image[:, None]], -1))
-        return torch.cat([z, pooled], -1)
+        if self.votes is None:
+            return torch.cat([z, pooled], -1)
+        return torch.cat([z, pooled, self.colour_votes(clauses, clause_mask)], -1)
+
+    def colour_votes(self, clauses: Tensor, clause_mask: Tensor) -> Tensor:
+        """Float[B, C, D] clause embeddings -> Float[B, VOTE_DIM]: sum over clauses of
+        route(clause)[region] * score(clause)[colour], route a softmax over the regions and "none"."""
+        v = self.votes(clauses)
+        r = len(REGIONS)
+        route = v[..., :r + 1].softmax(-1)[..., :r] * clause_mask[..., None]
+        return torch.einsum("bcr,bcp->brp", route, v[..., r + 1:]).flatten(1)

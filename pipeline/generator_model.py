@@ -28,7 +28,7 @@ class AmortisedModel(nn.Module):
     def __init__(self, embed_dim: int, fusion_cfg, gen_cfg):
         super().__init__()
         self.fusion = FusionMLP(embed_dim, fusion_cfg)
-        self.generator = ShapeGenerator(self.fusion.code_dim, gen_cfg)
+        self.generator = ShapeGenerator(self.fusion.code_dim, gen_cfg, vote_dim=self.fusion.vote_dim)
         self.trained = False
         self.name = "untrained"
         self.weights_hash = ""

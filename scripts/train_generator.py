@@ -96,6 +96,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--clause-hidden", type=int, default=None,
                     help="fusion.clause_hidden (default: the config's; 0 = whole-prompt embedding only)")
+    ap.add_argument("--clause-votes", action=argparse.BooleanOptionalAction, default=None,
+                    help="fusion.clause_votes: each clause votes for a (region, colour) pair (default: the config's)")
     ap.add_argument("--threads", type=int, default=0)
     a = ap.parse_args(argv)
     if a.threads:
@@ -187,6 +189,8 @@ def main(argv=None) -> int:
     cfg = GenerateConfig()
     if a.clause_hidden is not None:
         cfg.fusion.clause_hidden = a.clause_hidden
+    if a.clause_votes is not None:
+        cfg.fusion.clause_votes = a.clause_votes
     model = AmortisedModel(enc.embed_dim, cfg.fusion, cfg.generator)
     lo, hi = torch.tensor(SHAPE_MIN), torch.tensor(SHAPE_MAX)
 

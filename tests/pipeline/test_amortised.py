@@ -68,7 +68,8 @@ def test_reference_colour_wins_when_the_prompt_names_none(forge, tmp_path, rgb, 
 def test_each_colour_goes_to_the_garment_it_is_named_with(forge):
     """Three colours over three garments in every order: the whole-prompt embedding alone knows
     which colours occur but not where (the generator before clause features placed 44 of these
-    108 colours right, most of them on the upper garment; with them, 70)."""
+    108 colours right, most of them on the upper garment; with a pooled clause code, 70; with each
+    clause voting for a (region, colour) pair, 108)."""
     from itertools import permutations
 
     from nerf.avatar_spec import COLORS
@@ -86,4 +87,4 @@ def test_each_colour_goes_to_the_garment_it_is_named_with(forge):
                     # decoded colours are palette entries
                     right += np.allclose(params.colors[REGIONS.index(region)].tolist(), COLORS[name][0], atol=1e-3)
                     total += 1
-    assert right / total >= 0.55, (right, total)
+    assert right / total >= 0.95, (right, total)
