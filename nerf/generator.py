@@ -25,10 +25,27 @@ import torch
 from torch import Tensor, nn
 
 from nerf.artifacts import REGIONS
-from nerf.avatar_spec import ACCESSORIES, COLORS, HAIR, HAIR_COLORS, HEADWEAR, LOWER, PATTERNS, SKIN_TONES, UPPER, \
-    AvatarSpec
-from nerf.template import SHAPE_MAX, SHAPE_MIN, Layout, TemplateParams, colors_from_spec, layout_from_spec, \
-    shape_from_spec
+from nerf.avatar_spec import (
+    ACCESSORIES,
+    COLORS,
+    HAIR,
+    HAIR_COLORS,
+    HEADWEAR,
+    LOWER,
+    PATTERNS,
+    SKIN_TONES,
+    UPPER,
+    AvatarSpec,
+)
+from nerf.template import (
+    SHAPE_MAX,
+    SHAPE_MIN,
+    Layout,
+    TemplateParams,
+    colors_from_spec,
+    layout_from_spec,
+    shape_from_spec,
+)
 
 HEADS: dict[str, int] = {"upper": len(UPPER), "lower": len(LOWER), "headwear": len(HEADWEAR), "hair": len(HAIR),
                          "upper_pattern": len(PATTERNS), "lower_pattern": len(PATTERNS)}

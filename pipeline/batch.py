@@ -244,8 +244,14 @@ def run_batch(cfg: BatchConfig, console=None) -> BatchSummary:
 def _progress(console, quiet: bool, total: int, counts: dict):
     if quiet:
         return None, None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
-        TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     bar = Progress(TextColumn("[bold]batch"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("[green]{task.fields[ok]} ok[/] [red]{task.fields[failed]} failed[/] "

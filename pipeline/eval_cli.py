@@ -16,8 +16,8 @@ from pathlib import Path
 
 import torch
 
-from nerf.cameras import standard_views
 from nerf.avatar_spec import sample_spec
+from nerf.cameras import standard_views
 from nerf.corpus import is_heldout, render_avatar, spec_from_dict
 from nerf.render import render_views
 from nerf.surface_render import Lighting, render_template

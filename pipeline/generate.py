@@ -133,9 +133,9 @@ class AvatarForge:
     # -------------------------------------------------------------- run
     def generate(self, prompt: str, out: str | os.PathLike, config: GenerateConfig, image: str | None = None,
                  progress: Callable[[int, dict], None] | None = None) -> AvatarResult:
+        from texture.export_glb import export_glb
         from texture.pipeline import texture_and_rig
         from texture.preview import render_preview
-        from texture.export_glb import export_glb
 
         prompt = clean_prompt(prompt)
         out = check_output(out)

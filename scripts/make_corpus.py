@@ -31,9 +31,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from nerf.corpus import render_avatar  # noqa: E402
 
+
 def render_swatch(i: int, seed: int, size: int) -> dict | None:
     try:
-        from texture.swatches import MATERIALS, render_swatch as rs, swatch_caption
+        from texture.swatches import MATERIALS, swatch_caption
+        from texture.swatches import render_swatch as rs
     except ImportError:
         return None
     from nerf.avatar_spec import GARMENT_COLORS

@@ -29,8 +29,8 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline import clip_models  # noqa: E402
 from nerf.corpus import apply_split  # noqa: E402
+from pipeline import clip_models  # noqa: E402
 from pipeline.evaluation import recall_at_k, zero_shot_accuracy  # noqa: E402
 
 SCRATCH = "avatarforge-vit16-scratchtext"

@@ -33,12 +33,12 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from nerf.artifacts import REGIONS  # noqa: E402
 from nerf.avatar_spec import COLORS  # noqa: E402
 from nerf.captions import caption  # noqa: E402
 from nerf.corpus import apply_split, spec_from_dict  # noqa: E402
 from nerf.generator import HEADS, decoded_colors, targets  # noqa: E402
 from nerf.template import SHAPE_MAX, SHAPE_MIN  # noqa: E402
-from nerf.artifacts import REGIONS  # noqa: E402
 from pipeline.clauses import MAX_CLAUSES, split_clauses  # noqa: E402
 from pipeline.clip_encoder import ClipEncoder  # noqa: E402
 from pipeline.config import GenerateConfig  # noqa: E402

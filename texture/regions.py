@@ -16,7 +16,7 @@ import numpy as np
 
 from nerf.avatar_spec import ACCESSORIES, COLORS, HEADWEAR, LOWER, PATTERNS, UPPER
 from texture.embedder import ImageEmbedder
-from texture.swatches import MATERIAL_WORDS, MATERIALS
+from texture.swatches import MATERIAL_WORDS
 
 #: Texture regions, and the mesh regions (``nerf.artifacts.REGIONS``) each one paints.
 TEXTURE_REGIONS: tuple[str, ...] = ("upper", "lower", "head", "feet", "outfit")

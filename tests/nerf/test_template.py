@@ -4,7 +4,6 @@ import pytest
 import torch
 
 from nerf.avatar_spec import AvatarSpec, apply_archetype
-from nerf.cameras import standard_views
 from nerf.corpus import is_heldout, render_avatar
 from nerf.template import JOINT_NAMES, JOINT_PARENTS, TemplateParams, bounds, primitives, sdf, skeleton
 

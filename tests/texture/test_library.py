@@ -5,7 +5,6 @@ model; switch it to the project's trained model once ``pipeline`` ships one.
 """
 from __future__ import annotations
 
-import io
 import json
 import os
 import random
