@@ -39,7 +39,7 @@ class BakedPrior(nn.Module):
         rgb = torch.empty(pts.shape[0], 3)
         for i in range(0, pts.shape[0], chunk):
             p = pts[i:i + chunk]
-            dist = primitive_distances(p, prims)
+            dist = primitive_distances(p, prims, metric=True)  # no density haze beside flat parts
             sdf[i:i + chunk] = -0.012 * torch.logsumexp(-dist / 0.012, dim=-1)
             rgb[i:i + chunk] = albedo(p, dist, params, prims)
         logits = torch.logit(rgb.clamp(0.02, 0.98))
