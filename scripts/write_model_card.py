@@ -82,7 +82,8 @@ def main(argv=None) -> int:
            "avatars, (archetype, height, build, age) for archetypes, so every archetype is trained on and each "
            "is tested on unseen builds and heights.", ""]
     # without the corpus (data/ is not committed) the counts would read '?': keep the card's own Data section
-    out += data if info or carried(before, "## Data") is None else carried(before, "## Data")
+    kept_data = None if info else carried(before, "## Data")
+    out += kept_data or data
     out += ["## Recipe", "",
            "CLIP-style contrastive training (InfoNCE over image-text pairs in the batch, symmetric cross-entropy, "
            "captions shared by several images count as positives) with a learnable logit scale (temperature), "
