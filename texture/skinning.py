@@ -5,7 +5,11 @@ hand, head or toe). A vertex's raw weight for a joint falls off with its distanc
 nearest bone, ``exp(-(d_j - d_min) / falloff)``, so weights blend smoothly where two bones meet
 (elbows, knees, shoulders). A few Laplacian smoothing steps on the welded mesh graph remove
 creases, then the 4 largest influences are kept and normalised. Weights depend on geometry
-only, so seam copies of a vertex get identical weights.
+(and the vertex's body region) only, so seam copies of a vertex get identical weights.
+
+Nearest-bone weights alone bind a cape to whatever it hangs beside: its halves to the left and
+right thighs and shins, its edges to the arms, so a walk cycle tears it down the middle and a
+wave drags one side up. ``REGION_JOINTS`` limits such regions to the chain they are attached to.
 """
 from __future__ import annotations
 
@@ -13,11 +17,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nerf.artifacts import Skeleton
+from nerf.artifacts import REGIONS, Skeleton
 from texture.artifacts import RiggedMesh, TexturedMesh
 
 #: Length of a leaf joint's bone as a fraction of its parent bone (others: 0.5).
 LEAF_EXTENT = {"Head": 1.5, "Hand": 0.35, "ToeBase": 0.35, "HeadTop": 0.5}
+
+_TORSO = ("Hips", "Spine", "Spine1", "Spine2", "Neck", "LeftShoulder", "RightShoulder")
+_HEAD = ("Spine2", "Neck", "Head", "LeftShoulder", "RightShoulder")
+#: Joints a vertex of a body region (``nerf.artifacts.REGIONS``) may bind to; unlisted regions
+#: may bind to any. Capes, backpacks and belts ride on the torso; hair, hats and hoods on the head
+#: and neck, never on a raised arm.
+REGION_JOINTS: dict[str, tuple[str, ...]] = {"accessory": _TORSO, "hair": _HEAD, "headwear": _HEAD}
 
 
 @dataclass
@@ -32,6 +43,9 @@ class SkinConfig:
     """Laplacian smoothing steps of the weights on the mesh graph (0 disables)."""
     max_influences: int = 4
     """Joints per vertex kept (glTF JOINTS_0/WEIGHTS_0 hold 4)."""
+    region_chains: bool = True
+    """Bind capes, backpacks and belts to the torso and hair and headwear to the head and neck
+    (``REGION_JOINTS``) instead of to the nearest bone of any chain."""
 
 
 def bone_segments(skeleton: Skeleton) -> tuple[np.ndarray, np.ndarray]:
@@ -71,6 +85,18 @@ def _weld(mesh: TexturedMesh) -> tuple[np.ndarray, np.ndarray]:
         _, wid = np.unique(np.round(mesh.vertices / 1e-7).astype(np.int64), axis=0, return_inverse=True)
     wid = wid.reshape(-1)
     return wid, wid[mesh.faces]
+
+
+def region_joint_mask(regions: np.ndarray, joint_names: list[str]) -> np.ndarray | None:
+    """Bool[N, J]: which joints each vertex of region ids ``regions`` may bind to (None: all).
+
+    A region whose listed joints are all missing from the skeleton keeps every joint."""
+    mask = np.ones((len(regions), len(joint_names)), bool)
+    for name, allowed in REGION_JOINTS.items():
+        cols = np.isin(joint_names, allowed)
+        if name in REGIONS and cols.any():
+            mask[regions == REGIONS.index(name)] = cols
+    return None if mask.all() else mask
 
 
 def _smooth(weights: np.ndarray, faces: np.ndarray, iterations: int) -> np.ndarray:
@@ -116,8 +142,18 @@ def skin_weights(mesh: TexturedMesh, config: SkinConfig | None = None) -> tuple[
     welded[wid] = mesh.vertices
     a, b = bone_segments(mesh.skeleton)
     d = segment_distances(welded, a, b, cfg.behind)
+    mask = None
+    if cfg.region_chains:
+        regions = np.zeros(len(welded), np.int64)
+        regions[wid] = mesh.vertex_regions
+        mask = region_joint_mask(regions, list(mesh.skeleton.names))
+    if mask is not None:
+        d = np.where(mask, d, np.inf)
     raw = np.exp(-(d - d.min(1, keepdims=True)) / cfg.falloff)
     raw = _smooth(raw / raw.sum(1, keepdims=True), wfaces, cfg.smooth_iterations)
+    if mask is not None:  # smoothing bleeds the neighbours' limbs back in at a cape's seams
+        raw = raw * mask
+        raw = raw / raw.sum(1, keepdims=True)
     idx, w = top_k_normalised(raw, cfg.max_influences)
     return idx[wid], w[wid]
 

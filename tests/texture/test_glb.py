@@ -143,6 +143,24 @@ def test_pose_left_arm_moves_left_hand_not_feet(exported):
     assert right.any() and move[right].max() < 1e-6
 
 
+def test_cape_rides_the_torso_when_legs_and_arms_move(exported):
+    """Nearest-bone weights bound the knight's cape to the thighs, shins and arms (a walk tore it
+    down the middle, a wave dragged its edge up): with the torso still, no cape vertex may move."""
+    case = exported["knight"]
+    g = pygltflib.GLTF2().load(str(case["path"]))
+    rest = _read(g, g.meshes[0].primitives[0].attributes.POSITION).astype(np.float64)
+    rigged = case["rigged"]
+    np.testing.assert_allclose(rest, rigged.vertices, atol=1e-6)  # the GLB keeps the rig's vertex order
+    cape = rigged.vertex_regions == REGIONS.index("accessory")
+    assert cape.sum() > 1000 and rest[cape, 2].min() < -0.15  # it hangs behind the back
+    stride = quat_to_matrix(axis_angle((1, 0, 0), np.radians([40.0, -40.0])))
+    wave = quat_to_matrix(axis_angle((0, 0, 1), np.radians([-75.0, -70.0])))
+    posed = _pose(g, {"LeftUpLeg": stride[0], "RightUpLeg": stride[1], "RightArm": wave[0], "RightForeArm": wave[1]})
+    move = np.linalg.norm(posed - rest, axis=1)
+    assert move[~cape].max() > 0.3  # the pose is real
+    assert move[cape].max() < 1e-5
+
+
 def test_skin_binds_hands_and_feet_to_their_chains(exported):
     rigged = exported["knight"]["rigged"]
     sk = rigged.skeleton
