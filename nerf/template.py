@@ -273,8 +273,11 @@ def primitives(params: TemplateParams) -> dict[str, Tensor]:
     # accessories
     acc = set(lay.accessories)
     if "cape" in acc:
-        add(P(0.0, sh_y, -0.075 * h * tw), P(0.0, knee_y - 0.05 * h, -0.13 * h * tw), 0.12 * h * tw,
-            0.17 * h * tw, (1.0, 1.0, 0.1), "accessory")
+        # squashed to half height so its top is a low arch over the shoulders (round, it rose to the
+        # crown of the head) and its hem flat; it hangs from the upper back and flares backwards
+        ra, rb = 0.12 * h * tw, 0.17 * h * tw
+        add(P(0.0, sh_y + 0.035 * h - 0.5 * ra, -0.068 * h * tw), P(0.0, knee_y - 0.2 * h + 0.5 * rb, -0.13 * h * tw),
+            ra, rb, (1.0, 0.5, 0.1), "accessory")
     else:
         add(P(*_FAR), P(*_FAR), 0.01, 0.01)
     if "backpack" in acc:

@@ -1,11 +1,24 @@
 """The humanoid template: proportions follow the attributes, feet on the ground, a sane skeleton."""
+import dataclasses
+import random
+
 import numpy as np
 import pytest
 import torch
 
-from nerf.avatar_spec import AvatarSpec, apply_archetype
+from nerf.avatar_spec import AvatarSpec, apply_archetype, sample_spec
 from nerf.corpus import is_heldout, render_avatar
-from nerf.template import JOINT_NAMES, JOINT_PARENTS, TemplateParams, bounds, primitives, sdf, skeleton
+from nerf.template import (
+    JOINT_NAMES,
+    JOINT_PARENTS,
+    TemplateParams,
+    bounds,
+    joints,
+    primitive_distances,
+    primitives,
+    sdf,
+    skeleton,
+)
 
 
 def inside_points(spec: AvatarSpec, res: int = 56) -> torch.Tensor:
@@ -19,6 +32,26 @@ def inside_points(spec: AvatarSpec, res: int = 56) -> torch.Tensor:
 def occupied_extent(spec: AvatarSpec) -> tuple[np.ndarray, np.ndarray]:
     inside = inside_points(spec)
     return inside.min(0).values.numpy(), inside.max(0).values.numpy()
+
+
+def test_the_cape_hangs_from_the_shoulders():
+    """The cape was a round cone whose top cap rose behind the head to the crown: it must start at the
+    shoulders (above the arm joints, below the neck) and end off the ground, for every body."""
+    rng = random.Random(3)
+    for _ in range(30):
+        spec = sample_spec(rng)
+        spec = dataclasses.replace(spec, accessories=tuple(sorted(set(spec.accessories) | {"cape"})))
+        p = TemplateParams.from_spec(spec)
+        prims = primitives(p)
+        cape = int((prims["scale"][:, 2] - 0.1).abs().argmin())
+        lo, hi = bounds(p.shape)
+        axes = [torch.linspace(float(lo[i]), float(hi[i]), n) for i, n in enumerate((24, 160, 48))]
+        pts = torch.stack(torch.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
+        d = primitive_distances(pts, {k: v[cape: cape + 1] for k, v in prims.items()})[:, 0]
+        y = pts[d < 0][:, 1]
+        j = joints(p.clamped_shape())
+        assert float(j["LeftArm"][1]) < float(y.max()) < float(j["Neck"][1]), spec
+        assert float(y.min()) > 0.03, spec
 
 
 @pytest.mark.parametrize("height,expected", [("tall", 1.92), ("average", 1.72), ("short", 1.55)])
