@@ -26,8 +26,8 @@ LEAF_EXTENT = {"Head": 1.5, "Hand": 0.35, "ToeBase": 0.35, "HeadTop": 0.5}
 _TORSO = ("Hips", "Spine", "Spine1", "Spine2", "Neck", "LeftShoulder", "RightShoulder")
 _HEAD = ("Spine2", "Neck", "Head", "LeftShoulder", "RightShoulder")
 #: Joints a vertex of a body region (``nerf.artifacts.REGIONS``) may bind to; unlisted regions
-#: may bind to any. Capes, backpacks and belts ride on the torso; hair, hats and hoods on the head
-#: and neck, never on a raised arm.
+#: may bind to any. Capes, backpacks and belts ride on the torso; hair, hats and hoods on the head,
+#: neck and upper spine, never on a raised arm.
 REGION_JOINTS: dict[str, tuple[str, ...]] = {"accessory": _TORSO, "hair": _HEAD, "headwear": _HEAD}
 
 
@@ -44,8 +44,8 @@ class SkinConfig:
     max_influences: int = 4
     """Joints per vertex kept (glTF JOINTS_0/WEIGHTS_0 hold 4)."""
     region_chains: bool = True
-    """Bind capes, backpacks and belts to the torso and hair and headwear to the head and neck
-    (``REGION_JOINTS``) instead of to the nearest bone of any chain."""
+    """Bind capes, backpacks and belts to the torso and hair and headwear to the head, neck and upper
+    spine (``REGION_JOINTS``) instead of to the nearest bone of any chain."""
 
 
 def bone_segments(skeleton: Skeleton) -> tuple[np.ndarray, np.ndarray]:
