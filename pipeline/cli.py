@@ -4,9 +4,10 @@
         [--preset cpu|gpu|preview] [--config FILE] [--set k=v ...] [--image REF.png]
         [--texture-library DIR] [--clip-model NAME --clip-pretrained TAG_OR_FILE]
         [--device auto|cpu|cuda] [--quiet]
-    avatarforge eval [--prompts FILE] [--json FILE]
+    avatarforge eval [--prompts FILE [--modes ...] [--render field|mesh]] [--json FILE]
     avatarforge index-textures DIR [--index PATH]
-    avatarforge batch PROMPTS --out-dir DIR [--workers N] [--backend local|ray] [--ray-address ADDR] [--resume] [--retry-failed]
+    avatarforge batch PROMPTS --out-dir DIR [--workers N] [--backend local|ray] [--ray-address ADDR]
+        [--resume] [--retry-failed]
     avatarforge bench [--preset ...] [--json FILE]
     avatarforge config [--preset NAME]          # every config key with its doc and value
 
@@ -70,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--modes", default=None,
                    help="R-precision rows, comma-separated: template, template+refine, amortised, refined "
                         "(default amortised,refined)")
+    e.add_argument("--render", default="field", choices=["field", "mesh"],
+                   help="R-precision on renders of the refined field (default), or of the textured mesh the "
+                        "GLB carries -- every row, the ceiling included, through mesh, texturer and rasteriser")
     e.add_argument("--quiet", action="store_true")
     _add_config_args(e)
     _add_model_args(e)

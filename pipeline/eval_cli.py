@@ -5,7 +5,8 @@
 * With ``--prompts FILE``: CLIP R-precision of generated avatars under the independent
   evaluator model (DreamFields' metric), with the evaluator's ceiling -- the same
   retrieval on ground-truth renders of the same prompts -- beside it. ``--modes`` picks
-  the rows: template (no conditioning), template+refine, amortised, refined.
+  the rows: template (no conditioning), template+refine, amortised, refined. ``--render``
+  picks what is scored: the refined field (default) or the textured mesh the GLB carries.
 """
 from __future__ import annotations
 
@@ -19,15 +20,21 @@ import torch
 from nerf.avatar_spec import sample_spec
 from nerf.cameras import standard_views
 from nerf.corpus import is_heldout, render_avatar, spec_from_dict
+from nerf.fields import make_field
+from nerf.prior import BakedPrior
 from nerf.render import render_views
 from nerf.surface_render import Lighting, render_template
 from nerf.template import TemplateParams
+from pipeline.artifacts import ImageFeatures
 from pipeline.clip_encoder import ClipEncoder
 from pipeline.clip_models import EVALUATOR_MODEL
 from pipeline.evaluation import r_precision, recall_at_k, zero_shot_accuracy
+from texture.view_render import render_mesh
 
 DEFAULT_PROMPTS = Path(__file__).resolve().parent / "assets" / "heldout_prompts.jsonl"
 MODES = ("template", "template+refine", "amortised", "refined")
+CEILING_SIZE = 64
+"""Pixels of the ceiling's and the mesh renders: the size the evaluator was trained at."""
 
 
 def read_prompt_file(path: str | Path) -> list[dict]:
@@ -78,34 +85,55 @@ def _views_features(evaluator: ClipEncoder, images: torch.Tensor) -> torch.Tenso
         return evaluator.encode_image_tensor(images.permute(0, 3, 1, 2))
 
 
-def r_precision_report(rows: list[dict], config, modes: list[str], n_views: int, quiet: bool) -> dict:
+def r_precision_report(rows: list[dict], config, modes: list[str], n_views: int, quiet: bool,
+                       render_kind: str = "field") -> dict:
+    """R-precision per mode (and the ceiling when every row has a spec).
+
+    ``render_kind`` "field": the refined field through the volume renderer (the ceiling through
+    the surface renderer). "mesh": every avatar, the ceiling's ground truth included, goes through
+    marching cubes, the retrieval texturer and ``texture.view_render`` -- what the GLB shows.
+    """
     from pipeline.generate import AvatarForge
 
     evaluator = ClipEncoder.load(EVALUATOR_MODEL)
     prompts = [r["prompt"] for r in rows]
     pf = evaluator.encode_text_tensor(prompts)
     views = standard_views(n_views, 0.1)
-    out: dict = {"n_prompts": len(rows), "views": n_views, "evaluator": evaluator.name}
+    out: dict = {"n_prompts": len(rows), "views": n_views, "evaluator": evaluator.name, "render": render_kind}
+    forge = AvatarForge(config)
+    render = config.render
+    flat = Lighting(ambient=1.0)
+
+    def mesh_features(prompt, text, ref, params, field):
+        _, rigged, _ = forge.mesh_and_texture(prompt, text, ref, params, field, config)
+        return _views_features(evaluator, render_mesh(rigged, views, CEILING_SIZE, None, flat))
+
     if all("spec" in r for r in rows):
         feats = []
         for r in rows:
-            im = render_template(TemplateParams.from_spec(spec_from_dict(r["spec"])), views, 64, None,
-                                 Lighting(ambient=1.0))
-            feats.append(_views_features(evaluator, im))
+            if render_kind == "mesh":
+                params = TemplateParams.from_spec(spec_from_dict(r["spec"]), forge.device)
+                field = make_field(config.field, BakedPrior.bake(params, config.prior_resolution), forge.device)
+                text = forge.encode_prompt(r["prompt"])
+                feats.append(mesh_features(r["prompt"], text, ImageFeatures(None), params, field))
+            else:
+                params = TemplateParams.from_spec(spec_from_dict(r["spec"]))
+                feats.append(_views_features(evaluator, render_template(params, views, CEILING_SIZE, None, flat)))
         out["ceiling"] = r_precision(torch.stack(feats), pf)
-    forge = AvatarForge(config)
-    render = config.render
     for mode in modes:
         t0 = time.perf_counter()
         cfg = _mode_config(config, mode)
         feats = []
         for k, p in enumerate(prompts):
-            _, _, _, field, _ = forge.build_field(p, cfg, init="template" if mode.startswith("template") else
-                                                  "amortised")
-            with torch.no_grad():
-                bg = torch.ones(n_views, render.image_size, render.image_size, 3)
-                im = render_views(field, views, render, bg)["rgb"]
-            feats.append(_views_features(evaluator, im))
+            text, ref, params, field, _ = forge.build_field(p, cfg, init="template" if mode.startswith("template")
+                                                            else "amortised")
+            if render_kind == "mesh":
+                feats.append(mesh_features(p, text, ref, params, field))
+            else:
+                with torch.no_grad():
+                    bg = torch.ones(n_views, render.image_size, render.image_size, 3)
+                    im = render_views(field, views, render, bg)["rgb"]
+                feats.append(_views_features(evaluator, im))
             if not quiet:
                 print(f"  {mode}: {k + 1}/{len(prompts)}", end="\r", flush=True)
         out[mode] = r_precision(torch.stack(feats), pf)
@@ -160,11 +188,13 @@ def cmd_eval(args) -> int:
             from pipeline.inputs import InputError
 
             raise InputError(f"unknown --modes {', '.join(bad)}; choose from {', '.join(MODES)}")
-        report["r_precision"] = r = r_precision_report(rows, config, modes, args.views, args.quiet)
+        report["r_precision"] = r = r_precision_report(rows, config, modes, args.views, args.quiet,
+                                                           getattr(args, "render", "field"))
         table = [(f"R-precision {m}", f"{r[m]:.3f}") for m in modes]
         if "ceiling" in r:
             table.append(("evaluator ceiling (ground-truth renders)", f"{r['ceiling']:.3f}"))
-        print_table(f"CLIP R-precision, {r['n_prompts']} prompts, evaluator {r['evaluator']}", table)
+        print_table(f"CLIP R-precision, {r['n_prompts']} prompts, {r['render']} renders, evaluator {r['evaluator']}",
+                    table)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
     return 0

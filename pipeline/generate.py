@@ -130,11 +130,28 @@ class AvatarForge:
             opt = refine(field, guidance, config.render, config.optim, seed=config.seed, progress=progress)
         return text, ref, params, field, opt
 
+    def mesh_and_texture(self, prompt: str, text: TextFeatures, ref: ImageFeatures, params: TemplateParams, field,
+                         config: GenerateConfig, image: str | None = None, timer: "Timer | None" = None):
+        """Marching cubes, then the retrieval texturer and the rig: (MeshArtifact, RiggedMesh, texture info)."""
+        from texture.pipeline import texture_and_rig
+
+        timer = timer or Timer()
+        prior = field.prior
+        with timer("mesh"):
+            mesh = extract_mesh(field_query(field, params), prior.lo.cpu().numpy(), prior.hi.cpu().numpy(),
+                                skeleton(params.shape), replace(config.mesh, triangles=config.export.triangles))
+        with timer("texture"):
+            cond = text.embedding.float().cpu()
+            if image and ref.embedding is not None:  # the user's reference re-ranks swatches too
+                cond = torch.nn.functional.normalize(cond + ref.embedding.float().cpu(), dim=-1)
+            rigged, tex_info = texture_and_rig(mesh, prompt, self.library(config), self.encoder, config.texture,
+                                               config.export, conditioning=cond.numpy())
+        return mesh, rigged, tex_info
+
     # -------------------------------------------------------------- run
     def generate(self, prompt: str, out: str | os.PathLike, config: GenerateConfig, image: str | None = None,
                  progress: Callable[[int, dict], None] | None = None) -> AvatarResult:
         from texture.export_glb import export_glb
-        from texture.pipeline import texture_and_rig
         from texture.preview import render_preview
 
         prompt = clean_prompt(prompt)
@@ -150,16 +167,7 @@ class AvatarForge:
                    "and was truncated")
             log.warning(msg)
             warnings.append(msg)
-        prior = field.prior
-        with timer("mesh"):
-            mesh = extract_mesh(field_query(field, params), prior.lo.cpu().numpy(), prior.hi.cpu().numpy(),
-                                skeleton(params.shape), replace(config.mesh, triangles=config.export.triangles))
-        with timer("texture"):
-            cond = text.embedding.float().cpu()
-            if image and ref.embedding is not None:  # the user's reference re-ranks swatches too
-                cond = torch.nn.functional.normalize(cond + ref.embedding.float().cpu(), dim=-1)
-            rigged, tex_info = texture_and_rig(mesh, prompt, self.library(config), self.encoder, config.texture,
-                                               config.export, conditioning=cond.numpy())
+        mesh, rigged, tex_info = self.mesh_and_texture(prompt, text, ref, params, field, config, image, timer)
         sidecar = {
             "prompt": prompt, "clauses": text.clauses, "seed": config.seed, "generator": f"avatarforge {__version__}",
             "config": asdict(config),
