@@ -78,12 +78,15 @@ class ClipEncoder:
         trunc = [encode is not None and len(encode(t)) + 2 > self.context_length for t in texts]  # + start/end
         return TokenizedText(ids, trunc)
 
-    @torch.no_grad()
     def encode_text_tensor(self, texts: list[str]) -> Tensor:
         """Float[N, D] L2-normalised text features."""
-        tok = self.tokenize(texts)
+        return self.encode_tokens(self.tokenize(texts))
+
+    @torch.no_grad()
+    def encode_tokens(self, tok: TokenizedText) -> Tensor:
+        """Float[N, D] L2-normalised features of texts already through ``tokenize``."""
         out = []
-        for i in range(0, len(texts), 256):
+        for i in range(0, len(tok.ids), 256):
             out.append(self.model.encode_text(tok.ids[i:i + 256].to(self.device)).float())
         return F.normalize(torch.cat(out), dim=-1)
 

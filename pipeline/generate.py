@@ -69,11 +69,11 @@ class AvatarForge:
 
     # -------------------------------------------------------------- stages
     def encode_prompt(self, prompt: str) -> TextFeatures:
-        tok = self.encoder.tokenize([prompt])
         # only a trained generator reads the clauses (with a user's CLIP there is none)
         reads_clauses = self.amortised.trained and self.amortised.fusion.clauses is not None
         clauses = split_clauses(prompt) if reads_clauses else []
-        emb = self.encoder.encode_text_tensor([prompt] + clauses)
+        tok = self.encoder.tokenize([prompt] + clauses)
+        emb = self.encoder.encode_tokens(tok)
         return TextFeatures(prompt, emb[0], truncated=tok.truncated[0], clauses=clauses,
                             clause_embeddings=emb[1:] if clauses else None)
 
