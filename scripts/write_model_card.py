@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Write pipeline/assets/MODEL_CARD.md from the training logs (never by hand).
 
-    python scripts/write_model_card.py [--rprecision runs/rprecision.json] [--scratch runs/avatarforge-vit16-scratchtext.train.json]
+    python scripts/write_model_card.py [--rprecision runs/rprecision.json]
+        [--scratch runs/avatarforge-vit16-scratchtext.train.json]
 """
 from __future__ import annotations
 
@@ -108,7 +109,8 @@ def main(argv=None) -> int:
         cfg = clip_models.EMBEDDED_CONFIGS[name]
         args = log["args"]
         w = clip_models.WEIGHT_FILES[name]
-        role = "shipped default" if name == clip_models.DEFAULT_MODEL else "independent evaluator (never optimised against)"
+        role = ("shipped default" if name == clip_models.DEFAULT_MODEL
+                else "independent evaluator (never optimised against)")
         out += [f"## `{name}` ({role})", "",
                 f"- image tower: ViT, {cfg['vision_cfg']['patch_size']}-px patches at "
                 f"{cfg['vision_cfg']['image_size']} px, width {cfg['vision_cfg']['width']}, "
