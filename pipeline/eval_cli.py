@@ -28,7 +28,7 @@ from nerf.template import TemplateParams
 from pipeline.artifacts import ImageFeatures
 from pipeline.clip_encoder import ClipEncoder
 from pipeline.clip_models import EVALUATOR_MODEL
-from pipeline.evaluation import r_precision, recall_at_k, zero_shot_accuracy
+from pipeline.evaluation import r_precision, recall_at_k, retrieved_prompts, zero_shot_accuracy
 from texture.view_render import render_mesh
 
 DEFAULT_PROMPTS = Path(__file__).resolve().parent / "assets" / "heldout_prompts.jsonl"
@@ -89,6 +89,7 @@ def r_precision_report(rows: list[dict], config, modes: list[str], n_views: int,
                        render_kind: str = "field") -> dict:
     """R-precision per mode (and the ceiling when every row has a spec).
 
+    ``out["retrieved"][row]`` lists, per prompt, the index of the prompt its avatar retrieved.
     ``render_kind`` "field": the refined field through the volume renderer (the ceiling through
     the surface renderer). "mesh": every avatar, the ceiling's ground truth included, goes through
     marching cubes, the retrieval texturer and ``texture.view_render`` -- what the GLB shows.
@@ -120,6 +121,7 @@ def r_precision_report(rows: list[dict], config, modes: list[str], n_views: int,
                 params = TemplateParams.from_spec(spec_from_dict(r["spec"]))
                 feats.append(_views_features(evaluator, render_template(params, views, CEILING_SIZE, None, flat)))
         out["ceiling"] = r_precision(torch.stack(feats), pf)
+        out["retrieved"] = {"ceiling": retrieved_prompts(torch.stack(feats), pf).tolist()}
     for mode in modes:
         t0 = time.perf_counter()
         cfg = _mode_config(config, mode)
@@ -137,6 +139,7 @@ def r_precision_report(rows: list[dict], config, modes: list[str], n_views: int,
             if not quiet:
                 print(f"  {mode}: {k + 1}/{len(prompts)}", end="\r", flush=True)
         out[mode] = r_precision(torch.stack(feats), pf)
+        out.setdefault("retrieved", {})[mode] = retrieved_prompts(torch.stack(feats), pf).tolist()
         out[f"{mode}_seconds_per_prompt"] = round((time.perf_counter() - t0) / len(prompts), 2)
     return out
 

@@ -53,6 +53,17 @@ def recall_at_k(image_feats: Tensor, text_feats: Tensor, ks=(1, 5)) -> dict[str,
     return res
 
 
+def retrieved_prompts(view_feats: Tensor, prompt_feats: Tensor) -> Tensor:
+    """Long[N]: the prompt each avatar's mean view feature is closest to.
+
+    Args:
+        view_feats: Float[N, V, D] normalised features of V renders of each of N avatars.
+        prompt_feats: Float[P, D] normalised features of the prompts.
+    """
+    img = F.normalize(view_feats.mean(1), dim=-1)
+    return (img @ prompt_feats.T).argmax(-1)
+
+
 def r_precision(view_feats: Tensor, prompt_feats: Tensor) -> float:
     """CLIP R-precision (R=1): mean over prompts of [own prompt ranks first].
 
@@ -60,6 +71,5 @@ def r_precision(view_feats: Tensor, prompt_feats: Tensor) -> float:
         view_feats: Float[N, V, D] normalised features of V renders of each of N avatars.
         prompt_feats: Float[N, D] normalised features of the N prompts.
     """
-    img = F.normalize(view_feats.mean(1), dim=-1)
-    pred = (img @ prompt_feats.T).argmax(-1)
+    pred = retrieved_prompts(view_feats, prompt_feats)
     return float((pred == torch.arange(len(pred))).float().mean())

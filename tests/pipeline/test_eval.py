@@ -22,3 +22,6 @@ def test_amortised_avatars_retrieve_their_own_prompts(rows, render):
     assert r["amortised"] >= 0.75, r
     assert r["amortised"] >= r["template"] + 0.375, r
     assert r["ceiling"] >= 0.5, r  # ground truth through the same path retrieves its prompt too
+    for row in ("ceiling", "template", "amortised"):  # which prompt each avatar retrieved, for diagnosis
+        got = r["retrieved"][row]
+        assert len(got) == N and sum(g == i for i, g in enumerate(got)) / N == pytest.approx(r[row])
