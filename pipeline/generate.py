@@ -122,7 +122,10 @@ class AvatarForge:
             params = self.template(cond) if init == "amortised" else TemplateParams.default(self.device)
         with timer("prior"):
             prior = BakedPrior.bake(params, config.prior_resolution)
-            field = make_field(config.field, prior, self.device)
+            field_config = config.field
+            if init != "amortised" or not self.amortised.trained:  # no generator colours to keep
+                field_config = replace(field_config, max_color_shift=-1.0)
+            field = make_field(field_config, prior, self.device)
         guidance = make_guidance(config.guidance, encoder=self.encoder, text=text.embedding, prompt=prompt,
                                  image=ref.embedding if image else None,
                                  generator=torch.Generator().manual_seed(config.seed))

@@ -168,10 +168,13 @@ def main(argv=None) -> int:
         if not rp:
             continue
         r = rp.get("r_precision", rp)
-        out += [f"## CLIP R-precision of generated avatars ({r['n_prompts']} prompts)", "",
+        kind = r.get("render", "field")
+        how = ("the textured mesh the GLB carries, through `texture/view_render.py`" if kind == "mesh" else
+               "the refined field through the volume renderer, the ceiling through the surface renderer")
+        out += [f"## CLIP R-precision of generated avatars ({r['n_prompts']} prompts, {kind} renders)", "",
                 f"The first {r['n_prompts']} held-out prompts of `pipeline/assets/heldout_prompts.jsonl`, {r['views']} "
-                f"views each (refined = the `cpu` preset), retrieved by the evaluator `{r['evaluator']}` among those "
-                "prompts (chance = 1/N):", "", "| row | R-precision |", "|---|---|"]
+                f"views each of {how} (refined = the `cpu` preset), retrieved by the evaluator `{r['evaluator']}` "
+                "among those prompts (chance = 1/N):", "", "| row | R-precision |", "|---|---|"]
         out += [f"| {k} | {v:.3f} |" for k, v in r.items() if isinstance(v, float) and not k.endswith("per_prompt")]
         out += [""]
     if not (scratch and main_log) and not kept_scratch:

@@ -34,6 +34,11 @@ class FieldConfig:
     max_inset: float = 0.01
     """Largest inward surface displacement (erosion), metres: less than half the thickness of the
     template's thinnest part, so refinement reshapes brims, capes and arms but cannot delete them."""
+    max_color_shift: float = 0.0
+    """Largest change refinement may make to a colour's logit (the albedo is its sigmoid): 0 keeps the
+    trained generator's colours (refinement reshapes only), 1 lets a mid-grey channel move by 0.23,
+    negative leaves colours unbounded. ``generate`` ignores it when refinement starts from the neutral
+    template (no trained generator for the CLIP model): there the colours must come from guidance."""
     hash_levels: int = 12
     """Hash grid: number of levels."""
     hash_log2_size: int = 17
@@ -63,7 +68,7 @@ class TemplateField(nn.Module):
         density = torch.sigmoid(-sdf / beta) / beta
         inside = (u.abs() <= 1).all(-1)
         density = density * inside
-        rgb = torch.sigmoid(logit0 + r[:, 1:])
+        rgb = torch.sigmoid(logit0 + self.color_shift(r[:, 1:]))
         return density, rgb
 
     def prior_sample(self, u: Tensor) -> tuple[Tensor, Tensor]:
@@ -88,6 +93,13 @@ class TemplateField(nn.Module):
         """SDF offset Float[N] from the residual's raw channel: in (-max_offset, max_inset)."""
         t = torch.tanh(r)
         return t * torch.where(t > 0, self.config.max_inset, self.config.max_offset)
+
+    def color_shift(self, r: Tensor) -> Tensor:
+        """Colour logit offsets Float[N, 3] from the residual's raw channels, within ``max_color_shift``."""
+        s = self.config.max_color_shift
+        if s < 0:
+            return r
+        return s * torch.tanh(r / s) if s > 0 else torch.zeros_like(r)
 
     def regularizer(self) -> Tensor:
         return self.residual.regularizer()

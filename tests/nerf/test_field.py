@@ -71,3 +71,18 @@ def test_no_density_haze_beside_the_cape():
     baked, exact = prior.sample(u)[0], sdf(x, p)
     near_surface = exact.abs() < 0.01  # trilinear interpolation blurs the last centimetre
     assert ((baked < 0) == (exact < 0))[~near_surface].float().mean() > 0.999
+
+
+def test_max_color_shift_bounds_how_far_refinement_moves_a_colour():
+    prior = BakedPrior.bake(TemplateParams.default(), 48)
+    x = prior.lo + torch.rand(5000, 3) * (prior.hi - prior.lo)
+    logit0 = torch.logit(make_field(FieldConfig(grid_resolution=16), prior, "cpu")(x)[1], eps=1e-6)
+    shifts = {}
+    for bound in (-1.0, 0.0, 0.5):
+        f = make_field(FieldConfig(grid_resolution=16, max_color_shift=bound), prior, "cpu")
+        with torch.no_grad():
+            f.residual.grid[:, 1:].fill_(3.0)
+            shifts[bound] = (torch.logit(f(x)[1], eps=1e-6) - logit0).abs().max()
+    assert shifts[0.0] < 1e-4  # colours frozen
+    assert 0.4 < shifts[0.5] <= 0.5 + 1e-4  # bounded, and the bound is reached
+    assert shifts[-1.0] > 2.9  # unbounded: the residual's full 3.0
