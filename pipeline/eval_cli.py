@@ -33,7 +33,7 @@ from texture.view_render import render_mesh
 
 DEFAULT_PROMPTS = Path(__file__).resolve().parent / "assets" / "heldout_prompts.jsonl"
 MODES = ("template", "template+refine", "amortised", "refined")
-CEILING_SIZE = 64
+EVALUATOR_SIZE = 64
 """Pixels of the ceiling's and the mesh renders: the size the evaluator was trained at."""
 
 
@@ -107,7 +107,7 @@ def r_precision_report(rows: list[dict], config, modes: list[str], n_views: int,
 
     def mesh_features(prompt, text, ref, params, field):
         _, rigged, _ = forge.mesh_and_texture(prompt, text, ref, params, field, config)
-        return _views_features(evaluator, render_mesh(rigged, views, CEILING_SIZE, None, flat))
+        return _views_features(evaluator, render_mesh(rigged, views, EVALUATOR_SIZE, None, flat))
 
     if all("spec" in r for r in rows):
         feats = []
@@ -119,7 +119,7 @@ def r_precision_report(rows: list[dict], config, modes: list[str], n_views: int,
                 feats.append(mesh_features(r["prompt"], text, ImageFeatures(None), params, field))
             else:
                 params = TemplateParams.from_spec(spec_from_dict(r["spec"]))
-                feats.append(_views_features(evaluator, render_template(params, views, CEILING_SIZE, None, flat)))
+                feats.append(_views_features(evaluator, render_template(params, views, EVALUATOR_SIZE, None, flat)))
         out["ceiling"] = r_precision(torch.stack(feats), pf)
         out["retrieved"] = {"ceiling": retrieved_prompts(torch.stack(feats), pf).tolist()}
     for mode in modes:
