@@ -54,7 +54,8 @@ def sd_folder(tmp_path_factory):
 
 def small_field():
     prior = BakedPrior.bake(TemplateParams.default("cpu"), 32)
-    return make_field(FieldConfig(grid_resolution=8), prior)
+    # colours unbounded, as when refinement starts from the neutral template: every channel takes gradient
+    return make_field(FieldConfig(grid_resolution=8, max_color_shift=-1.0), prior)
 
 
 def test_sds_gradient_reaches_the_field(sd_folder):
@@ -122,7 +123,7 @@ def test_sds_on_cuda_in_half_precision(sd_folder):
     from pipeline.guidance.sds_guidance import SDSSettings
 
     prior = BakedPrior.bake(TemplateParams.default("cpu"), 32)
-    field = make_field(FieldConfig(grid_resolution=8), prior, "cuda")
+    field = make_field(FieldConfig(grid_resolution=8, max_color_shift=-1.0), prior, "cuda")
     cfg = GuidanceConfig(kind="sds", sd_model=str(sd_folder))
     guidance = make_guidance(cfg, prompt="a red knight", device="cuda")
     assert guidance.dtype == torch.float16
