@@ -131,6 +131,7 @@ class AvatarForge:
                                  generator=torch.Generator().manual_seed(config.seed))
         with timer("optimize"):
             opt = refine(field, guidance, config.render, config.optim, seed=config.seed, progress=progress)
+        opt["max_color_shift"] = field_config.max_color_shift  # the bound in effect (see FieldConfig)
         return text, ref, params, field, opt
 
     def mesh_and_texture(self, prompt: str, text: TextFeatures, ref: ImageFeatures, params: TemplateParams, field,
