@@ -38,6 +38,22 @@ def _rot_y(deg: float) -> np.ndarray:
     return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
 
 
+def fragment_albedo(mesh: TexturedMesh, corners: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Float[K, 3] in [0, 1]: the nearest texel at each fragment, whose triangle ``corners`` Long[K, 3]
+    are weighted by ``weights`` Float[K, 3] (barycentric)."""
+    uv = (weights[..., None] * mesh.uvs[corners]).sum(1)
+    h, w = mesh.texture.shape[:2]
+    col = np.clip((uv[:, 0] * w).astype(np.int64), 0, w - 1)
+    row = np.clip((uv[:, 1] * h).astype(np.int64), 0, h - 1)
+    return mesh.texture[row, col, :3].astype(np.float64) / 255.0
+
+
+def fragment_normals(normals: np.ndarray, corners: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Float[K, 3] unit normals interpolated from the vertex ``normals`` at each fragment."""
+    nrm = (weights[..., None] * normals[corners].astype(np.float64)).sum(1)
+    return nrm / np.maximum(np.linalg.norm(nrm, axis=1, keepdims=True), 1e-12)
+
+
 def render_view(mesh: TexturedMesh, yaw_deg: float, size: int, scale: float, center: np.ndarray,
                 background=(236, 238, 242)) -> np.ndarray:
     """One uint8 [size, size, 3] orthographic view of ``mesh`` rotated by ``yaw_deg`` about +Y."""
@@ -57,13 +73,8 @@ def render_view(mesh: TexturedMesh, yaw_deg: float, size: int, scale: float, cen
     depth = -(bary * v[corners, 2]).sum(1)  # camera on +Z looking down -Z: nearer = larger z
     sel = nearest_fragments(pix, depth)
     pix, corners, bary = pix[sel], corners[sel], bary[sel]
-    uv = (bary[..., None] * mesh.uvs[corners]).sum(1)
-    h, w = mesh.texture.shape[:2]
-    col = np.clip((uv[:, 0] * w).astype(np.int64), 0, w - 1)
-    row = np.clip((uv[:, 1] * h).astype(np.int64), 0, h - 1)
-    albedo = mesh.texture[row, col, :3].astype(np.float64) / 255.0
-    nrm = (bary[..., None] * n[corners]).sum(1)
-    nrm /= np.maximum(np.linalg.norm(nrm, axis=1, keepdims=True), 1e-12)
+    albedo = fragment_albedo(mesh, corners, bary)
+    nrm = fragment_normals(n, corners, bary)
     key = np.array([-0.45, 0.6, 0.66])
     fill = np.array([0.6, 0.2, 0.5])
     light = 0.35 + 0.6 * np.clip(nrm @ (key / np.linalg.norm(key)), 0, 1) \

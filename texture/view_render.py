@@ -18,6 +18,7 @@ import torch
 from nerf.cameras import TARGET, View
 from nerf.surface_render import Lighting
 from texture.artifacts import TexturedMesh
+from texture.preview import fragment_albedo, fragment_normals
 from texture.raster import nearest_fragments, rasterize
 
 _NEAR = 1e-3
@@ -56,14 +57,9 @@ def render_mesh_view(mesh: TexturedMesh, view: View, size: int, background: np.n
     w *= depth[:, None]
     sel = nearest_fragments(pix, depth)
     pix, corners, w = pix[sel], corners[sel], w[sel]
-    uv = (w[..., None] * mesh.uvs[corners]).sum(1)
-    h, wd = mesh.texture.shape[:2]
-    col = np.clip((uv[:, 0] * wd).astype(np.int64), 0, wd - 1)
-    row = np.clip((uv[:, 1] * h).astype(np.int64), 0, h - 1)
-    albedo = mesh.texture[row, col, :3].astype(np.float64) / 255.0
+    albedo = fragment_albedo(mesh, corners, w)
     if lighting.ambient < 1.0:
-        nrm = (w[..., None] * mesh.normals[corners].astype(np.float64)).sum(1)
-        nrm /= np.maximum(np.linalg.norm(nrm, axis=1, keepdims=True), 1e-12)
+        nrm = fragment_normals(mesh.normals, corners, w)
         ldir = np.asarray(lighting.direction, np.float64)
         ldir /= np.linalg.norm(ldir)
         pts = (w[..., None] * mesh.vertices[corners].astype(np.float64)).sum(1)
