@@ -120,8 +120,8 @@ def r_precision_report(rows: list[dict], config, modes: list[str], n_views: int,
             else:
                 params = TemplateParams.from_spec(spec_from_dict(r["spec"]))
                 feats.append(_views_features(evaluator, render_template(params, views, EVALUATOR_SIZE, None, flat)))
-        out["ceiling"] = r_precision(torch.stack(feats), pf)
-        out["retrieved"] = {"ceiling": retrieved_prompts(torch.stack(feats), pf).tolist()}
+        out["ceiling"], ret = _score(feats, pf)
+        out["retrieved"] = {"ceiling": ret}
     for mode in modes:
         t0 = time.perf_counter()
         cfg = _mode_config(config, mode)
@@ -138,10 +138,15 @@ def r_precision_report(rows: list[dict], config, modes: list[str], n_views: int,
                 feats.append(_views_features(evaluator, im))
             if not quiet:
                 print(f"  {mode}: {k + 1}/{len(prompts)}", end="\r", flush=True)
-        out[mode] = r_precision(torch.stack(feats), pf)
-        out.setdefault("retrieved", {})[mode] = retrieved_prompts(torch.stack(feats), pf).tolist()
+        out[mode], out.setdefault("retrieved", {})[mode] = _score(feats, pf)
         out[f"{mode}_seconds_per_prompt"] = round((time.perf_counter() - t0) / len(prompts), 2)
     return out
+
+
+def _score(feats: list[torch.Tensor], prompt_feats: torch.Tensor) -> tuple[float, list[int]]:
+    """(R-precision, the prompt each avatar retrieved) for per-avatar view features."""
+    pred = retrieved_prompts(torch.stack(feats), prompt_feats)
+    return r_precision(pred), pred.tolist()
 
 
 def _mode_config(config, mode: str):

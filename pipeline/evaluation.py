@@ -64,12 +64,7 @@ def retrieved_prompts(view_feats: Tensor, prompt_feats: Tensor) -> Tensor:
     return (img @ prompt_feats.T).argmax(-1)
 
 
-def r_precision(view_feats: Tensor, prompt_feats: Tensor) -> float:
-    """CLIP R-precision (R=1): mean over prompts of [own prompt ranks first].
-
-    Args:
-        view_feats: Float[N, V, D] normalised features of V renders of each of N avatars.
-        prompt_feats: Float[N, D] normalised features of the N prompts.
-    """
-    pred = retrieved_prompts(view_feats, prompt_feats)
-    return float((pred == torch.arange(len(pred))).float().mean())
+def r_precision(retrieved: Tensor) -> float:
+    """CLIP R-precision (R=1): the fraction of avatars whose retrieved prompt (``retrieved_prompts``)
+    is their own."""
+    return float((retrieved == torch.arange(len(retrieved))).float().mean())
