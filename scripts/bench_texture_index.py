@@ -85,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--images", type=int, default=64, help="images indexed for the throughput test")
     ap.add_argument("--batch", type=int, default=32, help="encoding batch size")
     ap.add_argument("--vectors", type=int, default=100_000, help="index size for the latency test")
-    ap.add_argument("--dim", type=int, default=256, help="embedding dimension (the embedded model: 256) for the latency test")
+    ap.add_argument("--dim", type=int, default=256,
+                    help="embedding dimension (the embedded model: 256) for the latency test")
     ap.add_argument("--queries", type=int, default=200, help="queries timed")
     args = ap.parse_args(argv)
 

@@ -159,7 +159,8 @@ def index_library(dir: str | Path, embedder: ImageEmbedder, index_path: str | Pa
 
     old = _load_manifest(index_path)
     rebuilt = False
-    if old is not None and (old["model"]["name"], old["model"]["weights_hash"]) != (embedder.name, embedder.weights_hash):
+    if old is not None and ((old["model"]["name"], old["model"]["weights_hash"])
+                            != (embedder.name, embedder.weights_hash)):
         msg = (f"index {index_path} was built by model {old['model']['name']!r} (weights "
                f"{old['model']['weights_hash']}), not {embedder.name!r} (weights {embedder.weights_hash})")
         if not cfg.rebuild_on_mismatch:
@@ -184,7 +185,7 @@ def index_library(dir: str | Path, embedder: ImageEmbedder, index_path: str | Pa
             continue
         entry = {"path": rel, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
         j = by_path.get(rel)
-        if j is not None and old["entries"][j]["size"] == st.st_size and old["entries"][j]["mtime_ns"] == st.st_mtime_ns:
+        if j is not None and (old["entries"][j]["size"], old["entries"][j]["mtime_ns"]) == (st.st_size, st.st_mtime_ns):
             entries.append({**entry, "sha256": old["entries"][j]["sha256"]})
             vecs.append(old["_emb"][j])
             continue

@@ -101,7 +101,8 @@ def check_header(path: Path, max_pixels: int) -> tuple[int, int]:
                 w, h, fmt = im.width, im.height, im.format
     except Image.DecompressionBombError as e:  # PIL refuses > 2 * MAX_IMAGE_PIXELS before we can ask
         m = re.search(r"\((\d+) pixels\)", str(e))
-        raise SkipFile("oversized", f"header claims {m.group(1) if m else 'too many'} px > limit {max_pixels}") from None
+        claimed = m.group(1) if m else "too many"
+        raise SkipFile("oversized", f"header claims {claimed} px > limit {max_pixels}") from None
     except UnidentifiedImageError:
         raise SkipFile("not-an-image", "no known image header") from None
     except PermissionError as e:

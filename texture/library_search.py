@@ -98,4 +98,5 @@ def topk_numpy(sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         part = np.broadcast_to(np.arange(n), sims.shape).copy()
     sub = np.take_along_axis(sims, part, axis=1)
     order = np.argsort(-sub, axis=1, kind="stable")
-    return np.take_along_axis(sub, order, axis=1).astype(np.float32), np.take_along_axis(part, order, axis=1).astype(np.int64)
+    scores = np.take_along_axis(sub, order, axis=1).astype(np.float32)
+    return scores, np.take_along_axis(part, order, axis=1).astype(np.int64)

@@ -34,7 +34,10 @@ def _write_swatch(path: Path, material: str, color: str, size: int = 48) -> None
 def _png_header(w: int, h: int) -> bytes:
     """A tiny PNG whose IHDR claims w x h (no pixel data worth decoding)."""
     ihdr = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
-    chunk = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+
+    def chunk(t: bytes, d: bytes) -> bytes:
+        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
 
 
@@ -170,7 +173,8 @@ def test_retrieval_ranks_the_described_swatch_first(tmp_path, double_embedder):
     # a conditioning vector pointing at red plaid pulls red plaid up for the upper region
     cond = double_embedder.encode_texts(["red plaid fabric"])[0]
     res2 = retrieve_regions("a green plaid shirt", index, double_embedder, k=3, conditioning=cond)
-    before = [p.name for p, _ in res["upper"]].index("red_plaid.png") if "red_plaid.png" in [p.name for p, _ in res["upper"]] else 99
+    names = [p.name for p, _ in res["upper"]]
+    before = names.index("red_plaid.png") if "red_plaid.png" in names else 99
     assert [p.name for p, _ in res2["upper"]].index("red_plaid.png") < before
 
 
