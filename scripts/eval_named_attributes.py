@@ -4,14 +4,17 @@
 For every prompt of a prompt file whose rows carry ``spec`` and ``named`` (the shipped
 ``pipeline/assets/heldout_prompts.jsonl``), the generator's template parameters are compared
 with the avatar's on each attribute the prompt names: garments, headwear, hair, patterns,
-accessories and each region's colour (exact palette entry). Unnamed attributes are open and
-not scored. Prints a table; ``--json`` writes it.
+accessories, each region's colour (exact palette entry), and the body: height and build (the
+class whose template proportion is nearest the generator's) and age (when the subject is a
+child or a person rather than an archetype). Unnamed attributes are open and not scored.
+Prints a table; ``--json`` writes it.
 
     python scripts/eval_named_attributes.py [--prompts FILE] [--json runs/named_attributes.json]
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections import defaultdict
@@ -21,9 +24,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nerf.avatar_spec import PATTERNS  # noqa: E402
+from nerf.avatar_spec import AGES, BUILD_W, HEIGHT_M, PATTERNS  # noqa: E402
 from nerf.corpus import spec_from_dict  # noqa: E402
-from nerf.template import R, TemplateParams  # noqa: E402
+from nerf.template import R, TemplateParams, shape_from_spec  # noqa: E402
 from pipeline.config import resolve_config  # noqa: E402
 from pipeline.eval_cli import DEFAULT_PROMPTS, read_prompt_file  # noqa: E402
 
@@ -46,7 +49,25 @@ def score(params: TemplateParams, truth: TemplateParams, spec, named: dict) -> d
     for attr, region in COLOR_REGION.items():
         if attr in named:
             out[attr] = bool(torch.allclose(params.colors[R[region]].cpu(), truth.colors[R[region]].cpu(), atol=1e-3))
+    body = {"height": (HEIGHT_M, 0), "build": (BUILD_W, 1)}
+    if named.get("subject") in ("child", "person"):
+        body["age"] = (AGES, slice(None))
+    for attr, (classes, dim) in body.items():
+        if attr in named or attr == "age":
+            out[attr] = _nearest_class(params.shape, spec, attr, classes, dim) == getattr(spec, attr)
     return out
+
+
+def _nearest_class(shape: torch.Tensor, spec, attr: str, classes, dim) -> str:
+    """The value of ``attr`` whose template proportions (``shape_from_spec``, the rest of ``spec``
+    kept) are nearest the generator's ``shape[dim]``."""
+    got = shape.detach().float().cpu()[dim]
+
+    def dist(value: str) -> float:
+        want = torch.tensor(shape_from_spec(dataclasses.replace(spec, **{attr: value})))[dim]
+        return float(((got - want) ** 2).sum())
+
+    return min(classes, key=dist)
 
 
 def main(argv=None) -> int:
