@@ -171,6 +171,15 @@ def caption(spec: AvatarSpec, rng: random.Random, group: str = "train", full: bo
     return re.sub(r"\s+", " ", text).strip()
 
 
+def short_caption(spec: AvatarSpec, rng: random.Random, colors: bool = True) -> str:
+    """A terse prompt of the kind users type: the subject alone ("a knight", "a stout wizard"),
+    or with its upper garment ("a tall person in a red shirt"). Every corpus caption names the
+    upper garment and most name more, so without these a bare "a knight" lay outside what the
+    generator was trained on (it drew a child: the one subject the grammar never gives a height)."""
+    p = phrases(spec, rng, colors=colors)
+    return p["a_subj"] if rng.random() < 0.5 else f"{p['a_subj']} in {p['upper']}"
+
+
 def attribute_prompts(attribute: str) -> dict[str, str]:
     """Zero-shot class prompts for one attribute (class name -> prompt)."""
     from nerf.avatar_spec import ARCHETYPES, GARMENT_COLORS, HEADWEAR, UPPER

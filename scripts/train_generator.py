@@ -4,12 +4,17 @@
     python scripts/train_generator.py --corpus data/corpus --seed 0
 
 Inputs per example: the CLIP text features of one of the avatar's captions, and the image
-features of a reference -- a render of the same avatar from a random view, a library
-swatch of its upper-garment colour, or nothing (modality dropout, so text-only works);
-sometimes the text is dropped instead, so a reference image alone steers the avatar.
+features of a reference -- a render of the same avatar from a random view, a corpus
+swatch of its upper-garment colour, the shipped library's image that best matches the
+caption (what ``generate`` uses without ``--image``), or nothing (modality dropout, so
+text-only works); sometimes the text is dropped instead, so a reference image alone steers
+the avatar. Without the library case the model met that reference only at inference, and
+it moved the body: a silver metal swatch made "a knight" a child.
 A share of the captions name no colour at all (``nerf.captions.caption(colors=False)``):
 with those, only the reference can tell the colours, which is what teaches the model to
 take an outfit's colours from a user's ``--image`` when the prompt does not name them.
+Another share are terse (``nerf.captions.short_caption``: "a knight", "a stout wizard in a
+purple robe"), so that what users type is not outside what the model saw.
 The text comes in twice: the whole caption's embedding, and the embeddings of its clauses
 (``pipeline.clauses.split_clauses``: "a red shirt", "blue trousers"), which the FusionMLP
 reads as a set; they tell which colour goes with which garment.
@@ -35,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from nerf.artifacts import REGIONS  # noqa: E402
 from nerf.avatar_spec import COLORS  # noqa: E402
-from nerf.captions import caption  # noqa: E402
+from nerf.captions import caption, short_caption  # noqa: E402
 from nerf.corpus import apply_split, spec_from_dict  # noqa: E402
 from nerf.generator import HEADS, decoded_colors, targets  # noqa: E402
 from nerf.template import SHAPE_MAX, SHAPE_MIN  # noqa: E402
@@ -43,12 +48,20 @@ from pipeline.clauses import MAX_CLAUSES, split_clauses  # noqa: E402
 from pipeline.clip_encoder import ClipEncoder  # noqa: E402
 from pipeline.config import GenerateConfig  # noqa: E402
 from pipeline.generator_model import AmortisedModel, weights_path  # noqa: E402
+from texture.library import open_library  # noqa: E402
 
-P_TEXT_ONLY, P_RENDER, P_SWATCH, P_IMAGE_ONLY = 0.40, 0.3, 0.20, 0.10
+P_TEXT_ONLY, P_LIBRARY, P_RENDER, P_SWATCH, P_IMAGE_ONLY = 0.2, 0.2, 0.3, 0.2, 0.1
+#: Where each reference case starts in [0, 1) (image only takes the rest).
+START = {"none": 0.0, "library": P_TEXT_ONLY, "render": P_TEXT_ONLY + P_LIBRARY,
+         "swatch": P_TEXT_ONLY + P_LIBRARY + P_RENDER, "image_only": 1.0 - P_IMAGE_ONLY}
 #: Share of training examples whose caption names no colour.
 P_COLOR_FREE = 0.35
 #: Colour-free captions drawn per training avatar.
 N_COLOR_FREE = 3
+#: Share of training examples whose caption is terse (the subject, maybe with its upper garment).
+P_SHORT = 0.15
+#: Terse captions drawn per training avatar.
+N_SHORT = 2
 
 
 @torch.no_grad()
@@ -129,12 +142,14 @@ def main(argv=None) -> int:
         av["captions"] = dict(av["captions"], colorfree=[
             caption(spec, r, "train" if av["split"] == "train" else "heldout", colors=False)
             for _ in range(N_COLOR_FREE if av["split"] == "train" else 1)])
+        r = random.Random(f"short|{k}")
+        av["captions"]["short"] = [short_caption(spec, r) for _ in range(N_SHORT if av["split"] == "train" else 1)]
     # text features of every caption
     caps: list[str] = []
     for k in ids:
         c = avatars[k]["captions"]
         caps += (c.get("train", []) + c.get("full", [])) if avatars[k]["split"] == "train" else c["heldout"]
-        caps += c["colorfree"]
+        caps += c["colorfree"] + c["short"]
     caps = sorted(set(caps))
     cap_index = {c: i for i, c in enumerate(caps)}
     cap_clauses = {c: split_clauses(c) for c in caps}
@@ -145,13 +160,18 @@ def main(argv=None) -> int:
     tf, cf, imf_rows = features(enc, images, caps, clause_list, all_img,
                                 a.corpus / f"generator_features-{enc.name}-{enc.weights_hash[:12]}.pt")
     imf = {i: imf_rows[j] for j, i in enumerate(all_img)}
+    # the library image generate() would pick for each caption (TextureLibrary.best_match)
+    lib = open_library(None, enc, quiet=True)
+    lib_emb = torch.from_numpy(np.asarray(lib.index.embeddings, np.float32))
+    lib_best = (tf.float() @ lib_emb.T).argmax(1)
     print(f"features: {len(caps)} captions, {len(clause_list)} clauses, {len(all_img)} images in "
           f"{time.time() - t0:.0f}s", flush=True)
     tg = {k: targets(spec_from_dict(avatars[k]["spec"])) for k in ids}
 
-    def make_batch(pool: list[int], n: int, train: bool, color_free: bool = False, reference: str = "none"):
+    def make_batch(pool: list[int], n: int, train: bool, color_free: bool = False, reference: str = "none",
+                   short: bool = False):
         """Training batches draw captions and references at random; evaluation batches take the
-        held-out caption (colour-free if asked) with the given ``reference`` (none/render/swatch)."""
+        held-out caption (colour-free or terse if asked) with the given ``reference`` (none/render/swatch)."""
         ks = [rng.choice(pool) for _ in range(n)] if train else pool[:n]
         text, image, has_t, has_i = [], [], [], []
         cl_idx, cl_mask = torch.zeros(n, MAX_CLAUSES, dtype=torch.long), torch.zeros(n, MAX_CLAUSES)
@@ -159,17 +179,21 @@ def main(argv=None) -> int:
             av = avatars[k]
             c = av["captions"]
             if train:
-                cap = rng.choice(c["colorfree"] if rng.random() < P_COLOR_FREE else c["train"] + c["full"])
+                u = rng.random()
+                cap = rng.choice(c["colorfree"] if u < P_COLOR_FREE else c["short"] if u < P_COLOR_FREE + P_SHORT
+                                 else c["train"] + c["full"])
                 r = rng.random()
             else:
-                cap = c["colorfree"][0] if color_free else c["heldout"][0]
-                r = {"none": 0.0, "render": P_TEXT_ONLY, "swatch": P_TEXT_ONLY + P_RENDER}[reference]
-            t_on, i_row = True, None
-            if r < P_TEXT_ONLY:
+                cap = c["colorfree"][0] if color_free else c["short"][0] if short else c["heldout"][0]
+                r = START[reference]
+            t_on, i_row, i_vec = True, None, None
+            if r < START["library"]:
                 pass
-            elif r < P_TEXT_ONLY + P_RENDER:
+            elif r < START["render"]:
+                i_vec = lib_emb[lib_best[cap_index[cap]]]
+            elif r < START["swatch"]:
                 i_row = rng.choice(av["views"]) if train else av["views"][0]
-            elif r < P_TEXT_ONLY + P_RENDER + P_SWATCH:
+            elif r < START["image_only"]:
                 sw = swatch_by_color.get(av["spec"]["upper_color"])
                 i_row = (rng.choice(sw) if train else sw[k % len(sw)]) if sw else None
             else:
@@ -179,9 +203,11 @@ def main(argv=None) -> int:
                 rows = cap_clause_rows[cap]
                 cl_idx[j, :len(rows)] = torch.tensor(rows)
                 cl_mask[j, :len(rows)] = 1
-            image.append(imf[i_row] if i_row is not None else torch.zeros(tf.shape[1]))
+            if i_row is not None:
+                i_vec = imf[i_row]
+            image.append(i_vec if i_vec is not None else torch.zeros(tf.shape[1]))
             has_t.append(float(t_on))
-            has_i.append(float(i_row is not None))
+            has_i.append(float(i_vec is not None))
         tgt = {name: torch.stack([tg[k][name] for k in ks]) for name in tg[ks[0]]}
         return (torch.stack(text), torch.stack(image), torch.tensor(has_t), torch.tensor(has_i), cf[cl_idx],
                 cl_mask), tgt
@@ -248,6 +274,11 @@ def main(argv=None) -> int:
         for ref in ("none", "swatch", "render"):
             inputs, tgt = make_batch(test_ids, len(test_ids), False, color_free=True, reference=ref)
             ev[f"colorfree_{ref}_upper_color_acc"] = upper_color_acc(forward(inputs), tgt)
+        # terse captions ("a knight") with the library reference generate() gives them: the body
+        inputs, tgt = make_batch(test_ids, len(test_ids), False, short=True, reference="library")
+        out = forward(inputs)
+        for h in ("age", "height", "build"):
+            ev[f"short_{h}_acc"] = round(float((out[h].argmax(-1) == tgt[h]).float().mean()), 4)
     log["heldout_text_only"] = ev
     log["train_seconds"] = round(time.time() - t0, 1)
     print(json.dumps(ev))

@@ -19,13 +19,6 @@ from pipeline import clip_models  # noqa: E402
 ASSETS = ROOT / "pipeline" / "assets"
 
 
-#: Which render of the corpus each shipped model saw; drop it once every model is retrained.
-CAPE_NOTE = ("The cape's shape changed on 2026-11-29 (it now hangs from the shoulders; before, its top rose "
-             "behind the head to the crown). The evaluator was retrained on the current render; the shipped "
-             "model and the generator were trained on the earlier one, which differs only in the 20% of avatar "
-             "images that wear a cape (every other image, the captions and the split are the same).")
-
-
 def load(p: Path) -> dict | None:
     return json.loads(p.read_text()) if p and p.is_file() else None
 
@@ -88,7 +81,7 @@ def main(argv=None) -> int:
            "(evaluator model) and `heldout` (test prompts only). About 1 in 7 attribute combinations is held out "
            "of training entirely (`nerf.corpus.is_heldout`): (upper colour, garment, lower colour) for plain "
            "avatars, (archetype, height, build, age) for archetypes, so every archetype is trained on and each "
-           "is tested on unseen builds and heights.", "", CAPE_NOTE, ""]
+           "is tested on unseen builds and heights.", ""]
     # without the corpus (data/ is not committed) the counts would read '?': keep the card's own Data section
     kept_data = None if info else carried(before, "## Data")
     out += kept_data or data
@@ -154,13 +147,19 @@ def main(argv=None) -> int:
                 "embeddings, and the prompt's clause embeddings through a shared 256 -> 256 -> 256 MLP summed over "
                 "the clauses, as in Deep Sets; each clause also votes for a (region, colour) pair, a softmax over "
                 "the regions times a score per palette colour, added to the region colour logits) + ShapeGenerator "
-                "heads, trained by "
-                "`scripts/train_generator.py` on the same corpus with modality dropout (text only, text + render, "
-                f"text + swatch, render only); {gen['args']['steps']} steps, {gen['train_seconds'] / 60:.1f} min. "
+                "heads (every output a class: garments, headwear, hair, patterns, accessories, region colours over "
+                "the palette, and the body as age, height and build, whose proportions are the template's own), "
+                "trained by "
+                "`scripts/train_generator.py` on the same corpus with modality dropout (text only, text + the "
+                "library image `generate` picks for the caption, text + render, text + swatch, render only); "
+                f"{gen['args']['steps']} steps, {gen['train_seconds'] / 60:.1f} min. "
                 "A third of the training captions name no colour at all, so only the reference can tell the "
-                "colours: that is what makes `--image` decide the outfit's colours when the prompt names none.", "",
+                "colours: that is what makes `--image` decide the outfit's colours when the prompt names none. "
+                "Another 15% are terse (\"a knight\", \"a stout wizard in a purple robe\"), as users type.", "",
                 "Held-out prompts, text only (the `colorfree_*` rows: held-out captions with every colour word "
-                "removed, with no reference, a swatch of the upper garment's colour, or a render of the avatar):",
+                "removed, with no reference, a swatch of the upper garment's colour, or a render of the avatar; "
+                "the `short_*` rows: terse captions with the library reference `generate` gives them, scored on "
+                "every avatar whether the caption names the class or not):",
                 "", "| metric | value |", "|---|---|"]
         out += [f"| {k} | {v} |" for k, v in ev.items()] + [""]
     for rpath in a.rprecision:
