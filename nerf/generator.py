@@ -114,20 +114,19 @@ class ShapeGenerator(nn.Module):
                                   out["build"].softmax(-1), torch.stack([1 - armour, armour], -1))
         return out
 
-    @staticmethod
-    def decode(out: dict[str, Tensor], i: int = 0) -> TemplateParams:
-        """TemplateParams from row ``i`` of a forward pass (discrete heads by argmax)."""
+    def decode(self, out: dict[str, Tensor], i: int = 0) -> TemplateParams:
+        """TemplateParams from row ``i`` of a forward pass (discrete heads by argmax, the body as in the module doc)."""
         pick = {k: int(out[k][i].argmax()) for k in HEADS}
         spec = AvatarSpec(upper=UPPER[pick["upper"]], lower=LOWER[pick["lower"]], headwear=HEADWEAR[pick["headwear"]],
                           hair=HAIR[pick["hair"]], upper_pattern=PATTERNS[pick["upper_pattern"]],
                           lower_pattern=PATTERNS[pick["lower_pattern"]],
                           accessories=tuple(a for a, v in zip(ACCESSORIES, out["accessories"][i]) if float(v) > 0))
         layout = layout_from_spec(spec)
-        body = body_table(out["age"].device)
         child = out["age"][i:i + 1].softmax(-1)[:, AGES.index("child")] >= CHILD_MIN_P
         age = F.one_hot(torch.where(child, AGES.index("child"), AGES.index("adult")), len(AGES)).float()
-        armour = F.one_hot(torch.tensor([int(spec.upper == "armour")], device=body.device), 2).float()
-        shape = body_shape(body, age, out["height"][i:i + 1].softmax(-1), out["build"][i:i + 1].softmax(-1), armour)
+        armour = F.one_hot(torch.tensor([int(spec.upper == "armour")], device=self.body.device), 2).float()
+        height, build = out["height"][i:i + 1].softmax(-1), out["build"][i:i + 1].softmax(-1)
+        shape = body_shape(self.body, age, height, build, armour)
         return TemplateParams(shape[0], decoded_colors(out)[i], layout)
 
 

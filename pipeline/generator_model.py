@@ -68,4 +68,4 @@ class AmortisedModel(nn.Module):
     def decode(self, z: Tensor) -> TemplateParams:
         if not self.trained:
             return TemplateParams.default(z.device)
-        return ShapeGenerator.decode(self.generator(z[None]), 0)
+        return self.generator.decode(self.generator(z[None]), 0)

@@ -160,10 +160,10 @@ def main(argv=None) -> int:
     tf, cf, imf_rows = features(enc, images, caps, clause_list, all_img,
                                 a.corpus / f"generator_features-{enc.name}-{enc.weights_hash[:12]}.pt")
     imf = {i: imf_rows[j] for j, i in enumerate(all_img)}
-    # the library image generate() would pick for each caption (TextureLibrary.best_match)
+    # the library image generate() would pick for each caption (TextureLibrary.best_match's search)
     lib = open_library(None, enc, quiet=True)
     lib_emb = torch.from_numpy(np.asarray(lib.index.embeddings, np.float32))
-    lib_best = (tf.float() @ lib_emb.T).argmax(1)
+    lib_best = torch.from_numpy(lib.index.search(tf.float().numpy(), 1)[1][:, 0])
     print(f"features: {len(caps)} captions, {len(clause_list)} clauses, {len(all_img)} images in "
           f"{time.time() - t0:.0f}s", flush=True)
     tg = {k: targets(spec_from_dict(avatars[k]["spec"])) for k in ids}

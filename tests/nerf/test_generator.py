@@ -34,7 +34,7 @@ def test_decode_commits_to_the_age_and_averages_height_and_build(p_child, child)
         out["height"] = torch.zeros(1, 3)
         out["build"] = torch.zeros(1, 3)
         out["upper"] = torch.tensor([[5.0, 0, 0, 0, 0]])  # a shirt
-        shape = ShapeGenerator.decode(out, 0).shape
+        shape = gen.decode(out, 0).shape
     age = "child" if child else "adult"
     want = shape_from_spec(AvatarSpec(age=age))
     assert float(shape[2]) == pytest.approx(want[2]) and float(shape[4]) == pytest.approx(want[4])

@@ -30,6 +30,13 @@ def fabric(tmp_path, rgb, name) -> str:
     return str(path)
 
 
+def amortised_params(forge, prompt: str):
+    """The generator's TemplateParams for ``prompt`` (what ``--steps 0`` decodes), no field built."""
+    cfg = resolve_config("tiny")
+    text = forge.encode_prompt(prompt)
+    return forge.template(forge.condition(text, forge.reference(text, None, cfg)))
+
+
 def dominance(rgb, channel: int) -> float:
     """How far ``channel`` of an RGB colour exceeds the larger of the other two."""
     return rgb[channel] - max(c for i, c in enumerate(rgb) if i != channel)
@@ -98,7 +105,6 @@ def test_each_height_and_build_word_lands_on_its_class(forge):
     from nerf.avatar_spec import BUILD_W, HEIGHT_M
     from nerf.captions import BUILD_WORDS, HEIGHT_WORDS
 
-    cfg = resolve_config("tiny")
     outfits = ("a {} person in a red shirt and blue trousers", "a {} knight in a silver armour",
                "a {} doctor in a white robe with short brown hair", "a {} woman in a green dress and a gold crown")
     wrong = []
@@ -106,8 +112,7 @@ def test_each_height_and_build_word_lands_on_its_class(forge):
         for cls, synonyms in words.items():
             for word in synonyms:
                 for outfit in outfits:
-                    text = forge.encode_prompt(outfit.format(word))
-                    got = float(forge.template(forge.condition(text, forge.reference(text, None, cfg))).shape[dim])
+                    got = float(amortised_params(forge, outfit.format(word)).shape[dim])
                     if min(classes, key=lambda k: abs(classes[k] - got)) != cls:
                         wrong.append((outfit.format(word), round(got, 3)))
     total = sum(len(s) for w in (HEIGHT_WORDS, BUILD_WORDS) for s in w.values()) * len(outfits)
@@ -120,14 +125,11 @@ def test_a_bare_subject_is_an_adult_of_average_height(forge):
     from nerf.avatar_spec import ARCHETYPES, HEIGHT_M, AvatarSpec
     from nerf.template import shape_from_spec
 
-    cfg = resolve_config("tiny")
     child_head = shape_from_spec(AvatarSpec(age="child"))[2]
     for subject in (*ARCHETYPES, "person", "man", "woman"):
-        text = forge.encode_prompt(f"a {subject}")
-        shape = forge.template(forge.condition(text, forge.reference(text, None, cfg))).shape
+        shape = amortised_params(forge, f"a {subject}").shape
         assert float(shape[2]) < child_head - 0.1, (subject, shape)
         assert abs(float(shape[0]) - HEIGHT_M["average"]) < 0.1, (subject, shape)
     for subject in ("a kid", "a little kid", "a child"):
-        text = forge.encode_prompt(subject)
-        shape = forge.template(forge.condition(text, forge.reference(text, None, cfg))).shape
+        shape = amortised_params(forge, subject).shape
         assert float(shape[2]) == pytest.approx(child_head), (subject, shape)
