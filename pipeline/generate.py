@@ -106,6 +106,18 @@ class AvatarForge:
     def template(self, cond: Conditioning) -> TemplateParams:
         return self.amortised.decode(cond.z)
 
+    def amortised_template(self, prompt: str, config: GenerateConfig, image: str | None = None,
+                           timer: "Timer | None" = None) -> tuple[TextFeatures, ImageFeatures, TemplateParams]:
+        """What ``--steps 0`` decodes, without building a field: (TextFeatures, ImageFeatures, TemplateParams)."""
+        timer = timer or Timer()
+        with timer("encode"):
+            text = self.encode_prompt(prompt)
+        with timer("reference"):
+            ref = self.reference(text, image, config)
+        with timer("condition"):
+            params = self.template(self.condition(text, ref))
+        return text, ref, params
+
     def build_field(self, prompt: str, config: GenerateConfig, image: str | None = None, init: str = "amortised",
                     timer: "Timer | None" = None, progress: Callable[[int, dict], None] | None = None):
         """Stages up to the refined field: (TextFeatures, ImageFeatures, TemplateParams, field, stats).
@@ -113,13 +125,9 @@ class AvatarForge:
         ``init`` = "amortised" (the trained generator's avatar) or "template" (the neutral prior).
         """
         timer = timer or Timer()
-        with timer("encode"):
-            text = self.encode_prompt(prompt)
-        with timer("reference"):
-            ref = self.reference(text, image, config)
-        with timer("condition"):
-            cond = self.condition(text, ref)
-            params = self.template(cond) if init == "amortised" else TemplateParams.default(self.device)
+        text, ref, params = self.amortised_template(prompt, config, image, timer)
+        if init != "amortised":
+            params = TemplateParams.default(self.device)
         with timer("prior"):
             prior = BakedPrior.bake(params, config.prior_resolution)
             field_config = config.field

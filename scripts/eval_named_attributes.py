@@ -86,8 +86,7 @@ def main(argv=None) -> int:
     forge = AvatarForge(cfg)
     hits: dict[str, list[bool]] = defaultdict(list)
     for r in rows:
-        text = forge.encode_prompt(r["prompt"])
-        params = forge.template(forge.condition(text, forge.reference(text, None, cfg)))
+        params = forge.amortised_template(r["prompt"], cfg)[2]
         spec = spec_from_dict(r["spec"])
         for attr, ok in score(params, TemplateParams.from_spec(spec), spec, r["named"]).items():
             hits[attr].append(ok)

@@ -32,9 +32,7 @@ def fabric(tmp_path, rgb, name) -> str:
 
 def amortised_params(forge, prompt: str):
     """The generator's TemplateParams for ``prompt`` (what ``--steps 0`` decodes), no field built."""
-    cfg = resolve_config("tiny")
-    text = forge.encode_prompt(prompt)
-    return forge.template(forge.condition(text, forge.reference(text, None, cfg)))
+    return forge.amortised_template(prompt, resolve_config("tiny"))[2]
 
 
 def dominance(rgb, channel: int) -> float:
@@ -87,9 +85,8 @@ def test_each_colour_goes_to_the_garment_it_is_named_with(forge):
         for template in ("a person wearing a {} shirt and {} trousers and a {} hat",
                          "a woman in a {} jacket and {} shorts and a {} helmet"):
             for named in permutations(colors):
-                text = forge.encode_prompt(template.format(*named))
+                text, _, params = forge.amortised_template(template.format(*named), cfg)
                 assert len(text.clauses) == 4, text.clauses
-                params = forge.template(forge.condition(text, forge.reference(text, None, cfg)))
                 for region, name in zip(("upper", "lower", "headwear"), named):
                     # decoded colours are palette entries
                     right += np.allclose(params.colors[REGIONS.index(region)].tolist(), COLORS[name][0], atol=1e-3)
