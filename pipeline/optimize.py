@@ -1,5 +1,7 @@
 """CLIP-guided refinement of a field: random views, random backgrounds, Adam, early stopping.
 
+When the final score is below the start's, the start is handed back (``revert_if_worse``).
+
 A NaN/inf loss restores the last good state and lowers the learning rate; if that
 happens ``max_bad_steps`` times the run fails with a clear message.
 """
@@ -37,6 +39,10 @@ class OptimConfig:
     """Random backgrounds drawn once and reused."""
     eval_views: int = 4
     """Fixed views used to measure the CLIP score before and after."""
+    revert_if_worse: bool = True
+    """Hand back the starting field when the final CLIP score (on the ``eval_views`` fixed views) is
+    below the initial one, so refinement never returns an avatar its own guidance scores worse than
+    the one it was given; the sidecar's ``optimization.reverted`` says when it did."""
     precision: Literal["fp32", "bf16", "fp16"] = "fp32"
     """fp32, bf16 or fp16: autocast of rendering and guidance in each step (mixed precision).
     bf16 needs no loss scaling (Ampere or newer GPUs); fp16 uses a gradient scaler. The
@@ -105,6 +111,7 @@ def refine(field, guidance, render: RenderConfig, config: OptimConfig, seed: int
     scaler = torch.amp.GradScaler(dev.type, enabled=config.precision == "fp16")
     bgs = background_pool(config.background_pool, render.image_size, gen, dev)
     good = copy.deepcopy(field.residual.state_dict())
+    start = copy.deepcopy(good) if config.revert_if_worse else None
     best, since_best, ema = -1e9, 0, None
     t0 = time.perf_counter()
     for step in range(config.steps):
@@ -145,4 +152,8 @@ def refine(field, guidance, render: RenderConfig, config: OptimConfig, seed: int
     stats["optimize_seconds"] = round(time.perf_counter() - t0, 3)
     stats["step_seconds"] = round(stats["optimize_seconds"] / max(1, stats["steps_run"]), 4)
     stats["final_clip_score"] = clip_score(field, guidance, render, config.eval_views)
+    stats["reverted"] = False
+    if start is not None and stats["final_clip_score"] < stats["initial_clip_score"]:
+        field.residual.load_state_dict(start)
+        stats.update(reverted=True, final_clip_score=stats["initial_clip_score"])
     return stats

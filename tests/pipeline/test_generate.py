@@ -99,7 +99,8 @@ def test_long_prompt_is_truncated_with_a_warning(forge, tmp_path):
 @pytest.mark.parametrize("prompt,init,overrides,kept", [
     # the default: refinement reshapes, the generator's colours stay. ("a short stout person" was the
     # prompt here while the generator shrank proportions towards the average; now that it starts
-    # at the template's short stout body, 20 tiny reshaping steps lower its score, 0.244 -> 0.233.)
+    # at the template's short stout body, 20 tiny reshaping steps lower its score, 0.244 -> 0.233,
+    # and refinement hands back the start: see the test below.)
     ("a knight in a red tunic and a gold helmet", "amortised", ["optim.steps=20"], True),
     ("a knight in a red tunic and a gold helmet", "amortised", ["field.max_color_shift=-1"], False),  # unbounded
     ("a knight in a red tunic and a gold helmet", "template", [], False),  # guidance must paint the colours
@@ -121,3 +122,38 @@ def test_refinement_raises_the_score_and_keeps_the_generators_colours(forge, pro
         x = x[start.sdf(x).abs() < 0.02]
         change = (field(x)[1] - start(x)[1]).abs().max()
     assert (change < 1e-6) if kept else (change > 1e-3), float(change)
+
+
+class Inverted:
+    """Guidance whose loss is the negated CLIP loss: every step lowers the score."""
+
+    def __init__(self, guidance):
+        self.guidance = guidance
+
+    def score(self, images):
+        return self.guidance.score(images)
+
+    def loss(self, images, acc):
+        loss, info = self.guidance.loss(images, acc)
+        return -loss, info
+
+
+@pytest.mark.parametrize("revert", [False, True])
+def test_refinement_that_lowers_the_score_hands_back_the_start_when_asked(forge, revert):
+    import copy
+
+    from pipeline.guidance import make_guidance
+    from pipeline.optimize import refine
+
+    cfg = resolve_config("tiny", None, [*TINY, "optim.steps=8", f"optim.revert_if_worse={revert}"])
+    amortised = resolve_config("tiny", None, ["optim.steps=0"])
+    text, _, _, field, _ = forge.build_field("a wizard in a purple robe", amortised)
+    start = copy.deepcopy(field.residual.state_dict())
+    guidance = make_guidance(cfg.guidance, encoder=forge.encoder, text=text.embedding)
+    stats = refine(field, Inverted(guidance), cfg.render, cfg.optim)
+    assert stats["reverted"] is revert
+    moved = max(float((field.residual.state_dict()[k] - v).abs().max()) for k, v in start.items())
+    if revert:
+        assert stats["final_clip_score"] == stats["initial_clip_score"] and moved == 0.0, (stats, moved)
+    else:  # without the guard the avatar really does get worse, so the case above is not vacuous
+        assert stats["final_clip_score"] < stats["initial_clip_score"] - 0.001 and moved > 0.01, (stats, moved)
