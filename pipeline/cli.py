@@ -69,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--views", type=int, default=4, help="views per avatar for R-precision")
     e.add_argument("--limit", type=int, default=0, help="use only the first N prompts of --prompts")
     e.add_argument("--modes", default=None,
-                   help="R-precision rows, comma-separated: template, template+refine, amortised, refined "
+                   help="R-precision rows, comma-separated: template, template+refine, amortised, refined, "
+                        "truth+refine (refinement from each prompt's ground truth; needs 'spec' rows) "
                         "(default amortised,refined)")
     e.add_argument("--render", default="field", choices=["field", "mesh"],
                    help="R-precision on renders of the refined field (default), or of the textured mesh the "

@@ -5,7 +5,8 @@
 * With ``--prompts FILE``: CLIP R-precision of generated avatars under the independent
   evaluator model (DreamFields' metric), with the evaluator's ceiling -- the same
   retrieval on ground-truth renders of the same prompts -- beside it. ``--modes`` picks
-  the rows: template (no conditioning), template+refine, amortised, refined. ``--render``
+  the rows: template (no conditioning), template+refine, amortised, refined, and truth+refine
+  (refinement from each prompt's ground-truth avatar: its bound with a perfect generator). ``--render``
   picks what is scored: the refined field (default) or the textured mesh the GLB carries.
 """
 from __future__ import annotations
@@ -32,7 +33,9 @@ from pipeline.evaluation import r_precision, recall_at_k, retrieved_prompts, zer
 from texture.view_render import render_mesh
 
 DEFAULT_PROMPTS = Path(__file__).resolve().parent / "assets" / "heldout_prompts.jsonl"
-MODES = ("template", "template+refine", "amortised", "refined")
+MODES = ("template", "template+refine", "amortised", "refined", "truth+refine")
+"""``truth+refine`` refines each prompt's ground-truth avatar (rows need ``spec``): what refinement
+reaches from a perfect generator."""
 EVALUATOR_SIZE = 64
 """Pixels of the ceiling's and the mesh renders: the size the evaluator was trained at."""
 
@@ -95,7 +98,11 @@ def r_precision_report(rows: list[dict], config, modes: list[str], n_views: int,
     marching cubes, the retrieval texturer and ``texture.view_render`` -- what the GLB shows.
     """
     from pipeline.generate import AvatarForge
+    from pipeline.inputs import InputError
 
+    if "truth+refine" in modes and not all("spec" in r for r in rows):
+        raise InputError("--modes truth+refine needs every prompt row to carry its ground-truth 'spec' "
+                         "(scripts/make_heldout_prompts.py writes them)")
     evaluator = ClipEncoder.load(EVALUATOR_MODEL)
     prompts = [r["prompt"] for r in rows]
     pf = evaluator.encode_text_tensor(prompts)
@@ -127,8 +134,10 @@ def r_precision_report(rows: list[dict], config, modes: list[str], n_views: int,
         cfg = _mode_config(config, mode)
         feats = []
         for k, p in enumerate(prompts):
+            start = TemplateParams.from_spec(spec_from_dict(rows[k]["spec"]), forge.device) \
+                if mode == "truth+refine" else None
             text, ref, params, field, _ = forge.build_field(p, cfg, init="template" if mode.startswith("template")
-                                                            else "amortised")
+                                                            else "amortised", start=start)
             if render_kind == "mesh":
                 feats.append(mesh_features(p, text, ref, params, field))
             else:

@@ -119,19 +119,24 @@ class AvatarForge:
         return text, ref, params
 
     def build_field(self, prompt: str, config: GenerateConfig, image: str | None = None, init: str = "amortised",
-                    timer: "Timer | None" = None, progress: Callable[[int, dict], None] | None = None):
+                    timer: "Timer | None" = None, progress: Callable[[int, dict], None] | None = None,
+                    start: TemplateParams | None = None):
         """Stages up to the refined field: (TextFeatures, ImageFeatures, TemplateParams, field, stats).
 
         ``init`` = "amortised" (the trained generator's avatar) or "template" (the neutral prior).
+        ``start`` replaces either with given parameters, colours kept as the generator's would be
+        (``avatarforge eval`` refines the prompts' ground-truth avatars this way).
         """
         timer = timer or Timer()
         text, ref, params = self.amortised_template(prompt, config, image, timer)
-        if init != "amortised":
+        if start is not None:
+            params, init = start, "amortised"
+        elif init != "amortised":
             params = TemplateParams.default(self.device)
         with timer("prior"):
             prior = BakedPrior.bake(params, config.prior_resolution)
             field_config = config.field
-            if init != "amortised" or not self.amortised.trained:  # no generator colours to keep
+            if start is None and (init != "amortised" or not self.amortised.trained):  # no colours to keep
                 field_config = replace(field_config, max_color_shift=-1.0)
             field = make_field(field_config, prior, self.device)
         guidance = make_guidance(config.guidance, encoder=self.encoder, text=text.embedding, prompt=prompt,

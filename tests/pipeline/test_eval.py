@@ -25,3 +25,24 @@ def test_amortised_avatars_retrieve_their_own_prompts(rows, render):
     for row in ("ceiling", "template", "amortised"):  # which prompt each avatar retrieved, for diagnosis
         got = r["retrieved"][row]
         assert len(got) == N and sum(g == i for i, g in enumerate(got)) / N == pytest.approx(r[row])
+
+
+def test_truth_refine_refines_each_prompts_ground_truth(rows):
+    import torch
+
+    from nerf.corpus import spec_from_dict
+    from nerf.prior import BakedPrior
+    from nerf.template import TemplateParams
+    from pipeline.generate import AvatarForge
+    from pipeline.inputs import InputError
+
+    cfg = resolve_config("tiny")
+    truth = TemplateParams.from_spec(spec_from_dict(rows[0]["spec"]))
+    _, _, params, field, opt = AvatarForge(cfg).build_field(rows[0]["prompt"], cfg, start=truth)
+    assert params is truth and opt["max_color_shift"] == cfg.field.max_color_shift  # colours kept, as amortised
+    assert torch.equal(field.prior.sdf_grid, BakedPrior.bake(truth, cfg.prior_resolution).sdf_grid)
+
+    r = r_precision_report(rows, cfg, ["truth+refine"], 2, True)
+    assert r["truth+refine"] >= 0.75, r  # ground truth, a few steps refined, still finds its prompt
+    with pytest.raises(InputError, match="spec"):
+        r_precision_report([{"prompt": rows[0]["prompt"]}], cfg, ["truth+refine"], 2, True)
