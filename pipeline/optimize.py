@@ -42,7 +42,8 @@ class OptimConfig:
     revert_if_worse: bool = True
     """Hand back the starting field when the final CLIP score (on the ``eval_views`` fixed views) is
     below the initial one, so refinement never returns an avatar its own guidance scores worse than
-    the one it was given; the sidecar's ``optimization.reverted`` says when it did."""
+    the one it was given; the sidecar's ``optimization.reverted`` says when it did, and
+    ``reverted_from_clip_score`` what the discarded field scored."""
     precision: Literal["fp32", "bf16", "fp16"] = "fp32"
     """fp32, bf16 or fp16: autocast of rendering and guidance in each step (mixed precision).
     bf16 needs no loss scaling (Ampere or newer GPUs); fp16 uses a gradient scaler. The
@@ -101,7 +102,7 @@ def refine(field, guidance, render: RenderConfig, config: OptimConfig, seed: int
     dev = next(iter(field.buffers())).device
     params = [p for p in field.parameters() if p.requires_grad]
     stats = {"initial_clip_score": clip_score(field, guidance, render, config.eval_views), "steps_run": 0,
-             "early_stopped": False, "bad_steps": 0}
+             "early_stopped": False, "bad_steps": 0, "reverted": False}
     if config.steps <= 0 or not params:
         stats["final_clip_score"] = stats["initial_clip_score"]
         return stats
@@ -152,8 +153,8 @@ def refine(field, guidance, render: RenderConfig, config: OptimConfig, seed: int
     stats["optimize_seconds"] = round(time.perf_counter() - t0, 3)
     stats["step_seconds"] = round(stats["optimize_seconds"] / max(1, stats["steps_run"]), 4)
     stats["final_clip_score"] = clip_score(field, guidance, render, config.eval_views)
-    stats["reverted"] = False
     if start is not None and stats["final_clip_score"] < stats["initial_clip_score"]:
         field.residual.load_state_dict(start)
-        stats.update(reverted=True, final_clip_score=stats["initial_clip_score"])
+        stats.update(reverted=True, reverted_from_clip_score=stats["final_clip_score"],
+                     final_clip_score=stats["initial_clip_score"])
     return stats

@@ -155,5 +155,6 @@ def test_refinement_that_lowers_the_score_hands_back_the_start_when_asked(forge,
     moved = max(float((field.residual.state_dict()[k] - v).abs().max()) for k, v in start.items())
     if revert:
         assert stats["final_clip_score"] == stats["initial_clip_score"] and moved == 0.0, (stats, moved)
+        assert stats["reverted_from_clip_score"] < stats["initial_clip_score"] - 0.001, stats  # what it undid
     else:  # without the guard the avatar really does get worse, so the case above is not vacuous
         assert stats["final_clip_score"] < stats["initial_clip_score"] - 0.001 and moved > 0.01, (stats, moved)
