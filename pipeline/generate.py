@@ -130,14 +130,14 @@ class AvatarForge:
         timer = timer or Timer()
         text, ref, params = self.amortised_template(prompt, config, image, timer)
         if start is not None:
-            params, init = start, "amortised"
+            params = start
         elif init != "amortised":
             params = TemplateParams.default(self.device)
+        # the neutral template (or an untrained generator's) has no colours to keep: guidance paints them
+        keeps_colors = start is not None or (init == "amortised" and self.amortised.trained)
         with timer("prior"):
             prior = BakedPrior.bake(params, config.prior_resolution)
-            field_config = config.field
-            if start is None and (init != "amortised" or not self.amortised.trained):  # no colours to keep
-                field_config = replace(field_config, max_color_shift=-1.0)
+            field_config = config.field if keeps_colors else replace(config.field, max_color_shift=-1.0)
             field = make_field(field_config, prior, self.device)
         guidance = make_guidance(config.guidance, encoder=self.encoder, text=text.embedding, prompt=prompt,
                                  image=ref.embedding if image else None,
