@@ -71,10 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--modes", default=None,
                    help="R-precision rows, comma-separated: template, template+refine, amortised, refined, "
                         "truth+refine (refinement from each prompt's ground truth; needs 'spec' rows) "
-                        "(default amortised,refined)")
+                        "(default amortised,refined). The evaluator's ceiling is reported whenever the rows "
+                        "carry 'spec'; --modes ceiling reports only it")
     e.add_argument("--render", default="field", choices=["field", "mesh"],
                    help="R-precision on renders of the refined field (default), or of the textured mesh the "
                         "GLB carries -- every row, the ceiling included, through mesh, texturer and rasteriser")
+    e.add_argument("--evaluator-weights", default=None, metavar="FILE",
+                   help="score with another safetensors file of the evaluator's architecture "
+                        "(scripts/train_clip.py --templates evaluator --out FILE) instead of the shipped one")
     e.add_argument("--quiet", action="store_true")
     _add_config_args(e)
     _add_model_args(e)

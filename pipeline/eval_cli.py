@@ -89,13 +89,14 @@ def _views_features(evaluator: ClipEncoder, images: torch.Tensor) -> torch.Tenso
 
 
 def r_precision_report(rows: list[dict], config, modes: list[str], n_views: int, quiet: bool,
-                       render_kind: str = "field") -> dict:
+                       render_kind: str = "field", evaluator_weights: str | Path | None = None) -> dict:
     """R-precision per mode (and the ceiling when every row has a spec).
 
     ``out["retrieved"][row]`` lists, per prompt, the index of the prompt its avatar retrieved.
     ``render_kind`` "field": the refined field through the volume renderer (the ceiling through
     the surface renderer). "mesh": every avatar, the ceiling's ground truth included, goes through
     marching cubes, the retrieval texturer and ``texture.view_render`` -- what the GLB shows.
+    ``evaluator_weights``: another safetensors file of the evaluator's architecture (default: the shipped one).
     """
     from pipeline.generate import AvatarForge
     from pipeline.inputs import InputError
@@ -103,11 +104,12 @@ def r_precision_report(rows: list[dict], config, modes: list[str], n_views: int,
     if "truth+refine" in modes and not all("spec" in r for r in rows):
         raise InputError("--modes truth+refine needs every prompt row to carry its ground-truth 'spec' "
                          "(scripts/make_heldout_prompts.py writes them)")
-    evaluator = ClipEncoder.load(EVALUATOR_MODEL)
+    evaluator = _load_evaluator(evaluator_weights)
     prompts = [r["prompt"] for r in rows]
     pf = evaluator.encode_text_tensor(prompts)
     views = standard_views(n_views, 0.1)
-    out: dict = {"n_prompts": len(rows), "views": n_views, "evaluator": evaluator.name, "render": render_kind}
+    out: dict = {"n_prompts": len(rows), "views": n_views, "evaluator": evaluator.name,
+                 "evaluator_sha256": evaluator.weights_hash, "render": render_kind}
     forge = AvatarForge(config)
     render = config.render
     flat = Lighting(ambient=1.0)
@@ -152,6 +154,14 @@ def r_precision_report(rows: list[dict], config, modes: list[str], n_views: int,
     return out
 
 
+def _load_evaluator(weights: str | Path | None) -> ClipEncoder:
+    if weights is not None and not Path(weights).is_file():
+        from pipeline.inputs import InputError
+
+        raise InputError(f"--evaluator-weights {str(weights)!r} not found")
+    return ClipEncoder.load(EVALUATOR_MODEL, str(weights) if weights is not None else None)
+
+
 def _score(feats: list[torch.Tensor], prompt_feats: torch.Tensor) -> tuple[float, list[int]]:
     """(R-precision, the prompt each avatar retrieved) for per-avatar view features."""
     pred = retrieved_prompts(torch.stack(feats), prompt_feats)
@@ -187,7 +197,7 @@ def cmd_eval(args) -> int:
     if not args.prompts:
         enc = ClipEncoder.load(config.model.clip_model or None, config.model.clip_pretrained or None)
         report["model"] = model_report(enc, args.n)
-        ev = ClipEncoder.load(EVALUATOR_MODEL)
+        ev = _load_evaluator(args.evaluator_weights)
         report["evaluator"] = model_report(ev, args.n)
         for key in ("model", "evaluator"):
             r = report[key]
@@ -199,14 +209,18 @@ def cmd_eval(args) -> int:
         rows = read_prompt_file(args.prompts)
         if args.limit:
             rows = rows[: args.limit]
-        modes = [m for m in (args.modes.split(",") if getattr(args, "modes", None) else ["amortised", "refined"])]
-        bad = [m for m in modes if m not in MODES]
-        if bad:
-            from pipeline.inputs import InputError
+        from pipeline.inputs import InputError
 
-            raise InputError(f"unknown --modes {', '.join(bad)}; choose from {', '.join(MODES)}")
+        modes = [m for m in (args.modes.split(",") if getattr(args, "modes", None) else ["amortised", "refined"])]
+        bad = [m for m in modes if m not in (*MODES, "ceiling")]
+        if bad:
+            raise InputError(f"unknown --modes {', '.join(bad)}; choose from {', '.join(MODES)}, ceiling")
+        if "ceiling" in modes and not all("spec" in r for r in rows):
+            raise InputError("--modes ceiling needs every prompt row to carry its ground-truth 'spec'")
+        modes = [m for m in modes if m != "ceiling"]  # always reported when the rows carry specs
         report["r_precision"] = r = r_precision_report(rows, config, modes, args.views, args.quiet,
-                                                           getattr(args, "render", "field"))
+                                                           getattr(args, "render", "field"),
+                                                           args.evaluator_weights)
         table = [(f"R-precision {m}", f"{r[m]:.3f}") for m in modes]
         if "ceiling" in r:
             table.append(("evaluator ceiling (ground-truth renders)", f"{r['ceiling']:.3f}"))

@@ -46,3 +46,20 @@ def test_truth_refine_refines_each_prompts_ground_truth(rows):
     assert r["truth+refine"] >= 0.75, r  # ground truth, a few steps refined, still finds its prompt
     with pytest.raises(InputError, match="spec"):
         r_precision_report([{"prompt": rows[0]["prompt"]}], cfg, ["truth+refine"], 2, True)
+
+
+def test_another_evaluator_file_scores_in_place_of_the_shipped_one(rows, tmp_path):
+    import shutil
+
+    from pipeline.clip_models import EVALUATOR_MODEL, WEIGHT_FILES, file_sha256
+    from pipeline.inputs import InputError
+
+    cfg = resolve_config("tiny")
+    shipped = r_precision_report(rows, cfg, [], 2, True)
+    copy = tmp_path / "candidate.safetensors"
+    shutil.copyfile(WEIGHT_FILES[EVALUATOR_MODEL], copy)
+    other = r_precision_report(rows, cfg, [], 2, True, evaluator_weights=copy)
+    assert other["evaluator_sha256"] == shipped["evaluator_sha256"] == file_sha256(copy)
+    assert other["ceiling"] == shipped["ceiling"] and other["retrieved"] == shipped["retrieved"]
+    with pytest.raises(InputError, match="evaluator-weights"):
+        r_precision_report(rows, cfg, [], 2, True, evaluator_weights=tmp_path / "missing.safetensors")
