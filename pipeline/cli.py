@@ -79,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--evaluator-weights", default=None, metavar="FILE",
                    help="score with another safetensors file of the evaluator's architecture "
                         "(scripts/train_clip.py --templates evaluator --out FILE) instead of the shipped one")
+    e.add_argument("--save-renders", default=None, metavar="FILE",
+                   help="also write every row's views (safetensors) for scoring under another evaluator")
+    e.add_argument("--renders", default=None, metavar="FILE",
+                   help="score the views a --save-renders run wrote for the same --prompts, generating nothing")
     e.add_argument("--quiet", action="store_true")
     _add_config_args(e)
     _add_model_args(e)

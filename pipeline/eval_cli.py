@@ -89,7 +89,8 @@ def _views_features(evaluator: ClipEncoder, images: torch.Tensor) -> torch.Tenso
 
 
 def r_precision_report(rows: list[dict], config, modes: list[str], n_views: int, quiet: bool,
-                       render_kind: str = "field", evaluator_weights: str | Path | None = None) -> dict:
+                       render_kind: str = "field", evaluator_weights: str | Path | None = None,
+                       save_renders: str | Path | None = None, renders: str | Path | None = None) -> dict:
     """R-precision per mode (and the ceiling when every row has a spec).
 
     ``out["retrieved"][row]`` lists, per prompt, the index of the prompt its avatar retrieved.
@@ -97,61 +98,83 @@ def r_precision_report(rows: list[dict], config, modes: list[str], n_views: int,
     the surface renderer). "mesh": every avatar, the ceiling's ground truth included, goes through
     marching cubes, the retrieval texturer and ``texture.view_render`` -- what the GLB shows.
     ``evaluator_weights``: another safetensors file of the evaluator's architecture (default: the shipped one).
+    ``save_renders`` writes every row's views to a safetensors file; ``renders`` scores such a file
+    instead of generating (the same avatars under another evaluator; ``modes`` and ``render_kind`` are
+    then the file's).
     """
+    from pipeline.eval_renders import load_renders, write_renders
+
+    prompts = [r["prompt"] for r in rows]
+    evaluator = _load_evaluator(evaluator_weights)  # a bad path fails before the avatars are made
+    if renders is not None:
+        images, info = load_renders(renders, prompts)
+    else:
+        images, info = render_rows(rows, config, modes, n_views, quiet, render_kind)
+        if save_renders is not None:
+            write_renders(save_renders, images, prompts, info)
+    pf = evaluator.encode_text_tensor(prompts)
+    out: dict = {"n_prompts": len(rows), "views": info["views"], "evaluator": evaluator.name,
+                 "evaluator_sha256": evaluator.weights_hash, "render": info["render"], "retrieved": {}}
+    for row, ims in images.items():
+        out[row], out["retrieved"][row] = _score([_views_features(evaluator, im) for im in ims], pf)
+    out.update({f"{m}_seconds_per_prompt": s for m, s in info["seconds_per_prompt"].items()})
+    return out
+
+
+def render_rows(rows: list[dict], config, modes: list[str], n_views: int, quiet: bool,
+                render_kind: str = "field") -> tuple[dict[str, torch.Tensor], dict]:
+    """The views R-precision scores: {row: Float[N, V, H, W, 3]} for the ceiling (when every row
+    has a spec) and each mode, and {"views", "render", "seconds_per_prompt": {mode: s}}."""
     from pipeline.generate import AvatarForge
     from pipeline.inputs import InputError
 
     if "truth+refine" in modes and not all("spec" in r for r in rows):
         raise InputError("--modes truth+refine needs every prompt row to carry its ground-truth 'spec' "
                          "(scripts/make_heldout_prompts.py writes them)")
-    evaluator = _load_evaluator(evaluator_weights)
     prompts = [r["prompt"] for r in rows]
-    pf = evaluator.encode_text_tensor(prompts)
     views = standard_views(n_views, 0.1)
-    out: dict = {"n_prompts": len(rows), "views": n_views, "evaluator": evaluator.name,
-                 "evaluator_sha256": evaluator.weights_hash, "render": render_kind}
     forge = AvatarForge(config)
     render = config.render
     flat = Lighting(ambient=1.0)
+    images: dict[str, torch.Tensor] = {}
+    info: dict = {"views": n_views, "render": render_kind, "seconds_per_prompt": {}}
 
-    def mesh_features(prompt, text, ref, params, field):
+    def mesh_views(prompt, text, ref, params, field):
         _, rigged, _ = forge.mesh_and_texture(prompt, text, ref, params, field, config)
-        return _views_features(evaluator, render_mesh(rigged, views, EVALUATOR_SIZE, None, flat))
+        return render_mesh(rigged, views, EVALUATOR_SIZE, None, flat)
 
     if all("spec" in r for r in rows):
-        feats = []
+        ims = []
         for r in rows:
             if render_kind == "mesh":
                 params = TemplateParams.from_spec(spec_from_dict(r["spec"]), forge.device)
                 field = make_field(config.field, BakedPrior.bake(params, config.prior_resolution), forge.device)
                 text = forge.encode_prompt(r["prompt"])
-                feats.append(mesh_features(r["prompt"], text, ImageFeatures(None), params, field))
+                ims.append(mesh_views(r["prompt"], text, ImageFeatures(None), params, field))
             else:
                 params = TemplateParams.from_spec(spec_from_dict(r["spec"]))
-                feats.append(_views_features(evaluator, render_template(params, views, EVALUATOR_SIZE, None, flat)))
-        out["ceiling"], ret = _score(feats, pf)
-        out["retrieved"] = {"ceiling": ret}
+                ims.append(render_template(params, views, EVALUATOR_SIZE, None, flat))
+        images["ceiling"] = torch.stack(ims)
     for mode in modes:
         t0 = time.perf_counter()
         cfg = _mode_config(config, mode)
-        feats = []
+        ims = []
         for k, p in enumerate(prompts):
             start = TemplateParams.from_spec(spec_from_dict(rows[k]["spec"]), forge.device) \
                 if mode == "truth+refine" else None
             text, ref, params, field, _ = forge.build_field(p, cfg, init="template" if mode.startswith("template")
                                                             else "amortised", start=start)
             if render_kind == "mesh":
-                feats.append(mesh_features(p, text, ref, params, field))
+                ims.append(mesh_views(p, text, ref, params, field))
             else:
                 with torch.no_grad():
                     bg = torch.ones(n_views, render.image_size, render.image_size, 3)
-                    im = render_views(field, views, render, bg)["rgb"]
-                feats.append(_views_features(evaluator, im))
+                    ims.append(render_views(field, views, render, bg)["rgb"])
             if not quiet:
                 print(f"  {mode}: {k + 1}/{len(prompts)}", end="\r", flush=True)
-        out[mode], out.setdefault("retrieved", {})[mode] = _score(feats, pf)
-        out[f"{mode}_seconds_per_prompt"] = round((time.perf_counter() - t0) / len(prompts), 2)
-    return out
+        images[mode] = torch.stack(ims).detach()
+        info["seconds_per_prompt"][mode] = round((time.perf_counter() - t0) / len(prompts), 2)
+    return images, info
 
 
 def _load_evaluator(weights: str | Path | None) -> ClipEncoder:
@@ -220,8 +243,8 @@ def cmd_eval(args) -> int:
         modes = [m for m in modes if m != "ceiling"]  # always reported when the rows carry specs
         report["r_precision"] = r = r_precision_report(rows, config, modes, args.views, args.quiet,
                                                            getattr(args, "render", "field"),
-                                                           args.evaluator_weights)
-        table = [(f"R-precision {m}", f"{r[m]:.3f}") for m in modes]
+                                                           args.evaluator_weights, args.save_renders, args.renders)
+        table = [(f"R-precision {m}", f"{r[m]:.3f}") for m in r["retrieved"] if m != "ceiling"]
         if "ceiling" in r:
             table.append(("evaluator ceiling (ground-truth renders)", f"{r['ceiling']:.3f}"))
         print_table(f"CLIP R-precision, {r['n_prompts']} prompts, {r['render']} renders, evaluator {r['evaluator']}",

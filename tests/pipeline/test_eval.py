@@ -63,3 +63,26 @@ def test_another_evaluator_file_scores_in_place_of_the_shipped_one(rows, tmp_pat
     assert other["ceiling"] == shipped["ceiling"] and other["retrieved"] == shipped["retrieved"]
     with pytest.raises(InputError, match="evaluator-weights"):
         r_precision_report(rows, cfg, [], 2, True, evaluator_weights=tmp_path / "missing.safetensors")
+
+
+def test_saved_renders_score_the_same_avatars_without_generating_them(rows, tmp_path, monkeypatch):
+    from pipeline import eval_cli
+    from pipeline.inputs import InputError
+
+    cfg = resolve_config("tiny")
+    saved = tmp_path / "renders.safetensors"
+    made = r_precision_report(rows, cfg, ["amortised"], 2, True, save_renders=saved)
+
+    def no_generation(*a, **k):
+        raise AssertionError("scoring saved renders must not generate avatars")
+
+    monkeypatch.setattr(eval_cli, "render_rows", no_generation)
+    again = r_precision_report(rows, cfg, [], 4, True, renders=saved)  # modes and views come from the file
+    assert again["views"] == 2 and again["render"] == "field"
+    for row in ("ceiling", "amortised"):
+        assert again[row] == made[row] and again["retrieved"][row] == made["retrieved"][row]
+    with pytest.raises(InputError, match="other prompts"):
+        r_precision_report(rows[:-1], cfg, [], 2, True, renders=saved)
+    (tmp_path / "junk.safetensors").write_bytes(b"not a tensor file")
+    with pytest.raises(InputError, match="not a safetensors"):
+        r_precision_report(rows, cfg, [], 2, True, renders=tmp_path / "junk.safetensors")
