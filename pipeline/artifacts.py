@@ -3,8 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from torch import Tensor
+
+if TYPE_CHECKING:
+    from nerf.template import TemplateParams
 
 
 @dataclass
@@ -32,6 +36,16 @@ class ImageFeatures:
     """Where the reference came from: a user file, a library match, or none."""
     score: float | None = None
     """Text-image similarity of a library match."""
+
+
+class AmortisedAvatar(NamedTuple):
+    """What ``--steps 0`` decodes from a prompt, before any field is built."""
+
+    text: TextFeatures
+    image: ImageFeatures
+    """The reference the generator was conditioned on."""
+    params: "TemplateParams"
+    """The generator's template: proportions, joints, parts and colours."""
 
 
 @dataclass

@@ -30,7 +30,7 @@ from nerf.mesh import extract_mesh
 from nerf.prior import BakedPrior
 from nerf.template import TemplateParams, primitive_distances, primitives, region_weights, skeleton
 from pipeline import __version__
-from pipeline.artifacts import AvatarResult, Conditioning, ImageFeatures, TextFeatures
+from pipeline.artifacts import AmortisedAvatar, AvatarResult, Conditioning, ImageFeatures, TextFeatures
 from pipeline.clauses import split_clauses
 from pipeline.clip_encoder import ClipEncoder
 from pipeline.config import GenerateConfig
@@ -107,8 +107,8 @@ class AvatarForge:
         return self.amortised.decode(cond.z)
 
     def amortised_template(self, prompt: str, config: GenerateConfig, image: str | None = None,
-                           timer: "Timer | None" = None) -> tuple[TextFeatures, ImageFeatures, TemplateParams]:
-        """What ``--steps 0`` decodes, without building a field: (TextFeatures, ImageFeatures, TemplateParams)."""
+                           timer: "Timer | None" = None) -> AmortisedAvatar:
+        """What ``--steps 0`` decodes, without building a field."""
         timer = timer or Timer()
         with timer("encode"):
             text = self.encode_prompt(prompt)
@@ -116,7 +116,7 @@ class AvatarForge:
             ref = self.reference(text, image, config)
         with timer("condition"):
             params = self.template(self.condition(text, ref))
-        return text, ref, params
+        return AmortisedAvatar(text, ref, params)
 
     def build_field(self, prompt: str, config: GenerateConfig, image: str | None = None, init: str = "amortised",
                     timer: "Timer | None" = None, progress: Callable[[int, dict], None] | None = None,

@@ -86,7 +86,7 @@ def main(argv=None) -> int:
     forge = AvatarForge(cfg)
     hits: dict[str, list[bool]] = defaultdict(list)
     for r in rows:
-        params = forge.amortised_template(r["prompt"], cfg)[2]
+        params = forge.amortised_template(r["prompt"], cfg).params
         spec = spec_from_dict(r["spec"])
         for attr, ok in score(params, TemplateParams.from_spec(spec), spec, r["named"]).items():
             hits[attr].append(ok)

@@ -32,7 +32,7 @@ def fabric(tmp_path, rgb, name) -> str:
 
 def amortised_params(forge, prompt: str):
     """The generator's TemplateParams for ``prompt`` (what ``--steps 0`` decodes), no field built."""
-    return forge.amortised_template(prompt, resolve_config("tiny"))[2]
+    return forge.amortised_template(prompt, resolve_config("tiny")).params
 
 
 def dominance(rgb, channel: int) -> float:
