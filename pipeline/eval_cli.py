@@ -174,6 +174,7 @@ def render_rows(rows: list[dict], config, modes: list[str], n_views: int, quiet:
                 print(f"  {mode}: {k + 1}/{len(prompts)}", end="\r", flush=True)
         images[mode] = torch.stack(ims).detach()
         info["seconds_per_prompt"][mode] = round((time.perf_counter() - t0) / len(prompts), 2)
+    info["rows"] = list(images)
     return images, info
 
 

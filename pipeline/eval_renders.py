@@ -47,4 +47,5 @@ def load_renders(path: str | Path, prompts: list[str]) -> tuple[dict[str, torch.
     if meta["prompts_sha256"] != prompts_digest(prompts):
         raise InputError(f"--renders {str(path)!r} holds avatars of {meta.get('n_prompts')} other prompts; "
                          "pass the --prompts (and --limit) it was made with")
-    return images, json.loads(meta["info"])
+    info = json.loads(meta["info"])
+    return {k: images[k] for k in info.get("rows", sorted(images))}, info  # safetensors sorts; keep the run's order

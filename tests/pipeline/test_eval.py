@@ -71,7 +71,7 @@ def test_saved_renders_score_the_same_avatars_without_generating_them(rows, tmp_
 
     cfg = resolve_config("tiny")
     saved = tmp_path / "renders.safetensors"
-    made = r_precision_report(rows, cfg, ["amortised"], 2, True, save_renders=saved)
+    made = r_precision_report(rows, cfg, ["template", "amortised"], 2, True, save_renders=saved)
 
     def no_generation(*a, **k):
         raise AssertionError("scoring saved renders must not generate avatars")
@@ -79,7 +79,8 @@ def test_saved_renders_score_the_same_avatars_without_generating_them(rows, tmp_
     monkeypatch.setattr(eval_cli, "render_rows", no_generation)
     again = r_precision_report(rows, cfg, [], 4, True, renders=saved)  # modes and views come from the file
     assert again["views"] == 2 and again["render"] == "field"
-    for row in ("ceiling", "amortised"):
+    assert list(again["retrieved"]) == ["ceiling", "template", "amortised"]  # the run's order, not sorted
+    for row in ("ceiling", "template", "amortised"):
         assert again[row] == made[row] and again["retrieved"][row] == made["retrieved"][row]
     with pytest.raises(InputError, match="other prompts"):
         r_precision_report(rows[:-1], cfg, [], 2, True, renders=saved)
