@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pipeline import clip_models  # noqa: E402
+from pipeline.eval_cli import MODES  # noqa: E402
 
 ASSETS = ROOT / "pipeline" / "assets"
 
@@ -174,7 +175,10 @@ def main(argv=None) -> int:
                 f"The first {r['n_prompts']} held-out prompts of `pipeline/assets/heldout_prompts.jsonl`, {r['views']} "
                 f"views each of {how} (refined = the `cpu` preset), retrieved by the evaluator `{r['evaluator']}` "
                 "among those prompts (chance = 1/N):", "", "| row | R-precision |", "|---|---|"]
-        out += [f"| {k} | {v:.3f} |" for k, v in r.items() if isinstance(v, float) and not k.endswith("per_prompt")]
+        order = ["ceiling", *MODES]  # the report's own order may be a saved-renders file's
+        rows = sorted((k for k, v in r.items() if isinstance(v, float) and not k.endswith("per_prompt")),
+                      key=lambda k: order.index(k) if k in order else len(order))
+        out += [f"| {k} | {r[k]:.3f} |" for k in rows]
         out += [""]
     if not (scratch and main_log) and not kept_scratch:
         out += ["## Text tower: LiT vs from scratch", "",
