@@ -242,6 +242,8 @@ def cmd_eval(args) -> int:
         if "ceiling" in modes and not all("spec" in r for r in rows):
             raise InputError("--modes ceiling needs every prompt row to carry its ground-truth 'spec'")
         modes = [m for m in modes if m != "ceiling"]  # always reported when the rows carry specs
+        if args.renders and args.save_renders:
+            raise InputError("--renders scores views already saved; --save-renders goes with a run that makes them")
         report["r_precision"] = r = r_precision_report(rows, config, modes, args.views, args.quiet,
                                                            getattr(args, "render", "field"),
                                                            args.evaluator_weights, args.save_renders, args.renders)
