@@ -30,6 +30,7 @@ from pipeline.artifacts import ImageFeatures
 from pipeline.clip_encoder import ClipEncoder
 from pipeline.clip_models import EVALUATOR_MODEL
 from pipeline.evaluation import r_precision, recall_at_k, retrieved_prompts, zero_shot_accuracy
+from pipeline.inputs import InputError
 from texture.view_render import render_mesh
 
 DEFAULT_PROMPTS = Path(__file__).resolve().parent / "assets" / "heldout_prompts.jsonl"
@@ -44,8 +45,6 @@ def read_prompt_file(path: str | Path) -> list[dict]:
     """JSONL ({"prompt", "spec"?}) or plain text (one prompt a line, # comments)."""
     path = Path(path)
     if not path.is_file():
-        from pipeline.inputs import InputError
-
         raise InputError(f"--prompts {str(path)!r} not found")
     rows = []
     for n, line in enumerate(path.read_text().splitlines(), 1):
@@ -126,8 +125,6 @@ def render_rows(rows: list[dict], config, modes: list[str], n_views: int, quiet:
     """The views R-precision scores: {row: Float[N, V, H, W, 3]} for the ceiling (when every row
     has a spec) and each mode, and {"views", "render", "seconds_per_prompt": {mode: s}}."""
     from pipeline.generate import AvatarForge
-    from pipeline.inputs import InputError
-
     if "truth+refine" in modes and not all("spec" in r for r in rows):
         raise InputError("--modes truth+refine needs every prompt row to carry its ground-truth 'spec' "
                          "(scripts/make_heldout_prompts.py writes them)")
@@ -180,8 +177,6 @@ def render_rows(rows: list[dict], config, modes: list[str], n_views: int, quiet:
 
 def _load_evaluator(weights: str | Path | None) -> ClipEncoder:
     if weights is not None and not Path(weights).is_file():
-        from pipeline.inputs import InputError
-
         raise InputError(f"--evaluator-weights {str(weights)!r} not found")
     return ClipEncoder.load(EVALUATOR_MODEL, str(weights) if weights is not None else None)
 
@@ -233,8 +228,6 @@ def cmd_eval(args) -> int:
         rows = read_prompt_file(args.prompts)
         if args.limit:
             rows = rows[: args.limit]
-        from pipeline.inputs import InputError
-
         modes = [m for m in (args.modes.split(",") if getattr(args, "modes", None) else ["amortised", "refined"])]
         bad = [m for m in modes if m not in (*MODES, "ceiling")]
         if bad:
