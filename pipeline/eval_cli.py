@@ -29,7 +29,7 @@ from nerf.template import TemplateParams
 from pipeline.artifacts import ImageFeatures
 from pipeline.clip_encoder import ClipEncoder
 from pipeline.clip_models import EVALUATOR_MODEL
-from pipeline.evaluation import r_precision, recall_at_k, retrieved_prompts, zero_shot_accuracy
+from pipeline.evaluation import paired_comparison, r_precision, recall_at_k, retrieved_prompts, zero_shot_accuracy
 from pipeline.inputs import InputError
 from texture.view_render import render_mesh
 
@@ -93,6 +93,8 @@ def r_precision_report(rows: list[dict], config, modes: list[str], n_views: int,
     """R-precision per mode (and the ceiling when every row has a spec).
 
     ``out["retrieved"][row]`` lists, per prompt, the index of the prompt its avatar retrieved.
+    ``out["paired"]`` compares each generated row with the one before it in ``MODES`` order, prompt by
+    prompt (``evaluation.paired_comparison``): whether a difference between rows is more than noise.
     ``render_kind`` "field": the refined field through the volume renderer (the ceiling through
     the surface renderer). "mesh": every avatar, the ceiling's ground truth included, goes through
     marching cubes, the retrieval texturer and ``texture.view_render`` -- what the GLB shows.
@@ -116,6 +118,9 @@ def r_precision_report(rows: list[dict], config, modes: list[str], n_views: int,
                  "evaluator_sha256": evaluator.weights_hash, "render": info["render"], "retrieved": {}}
     for row, ims in images.items():
         out[row], out["retrieved"][row] = _score([_views_features(evaluator, im) for im in ims], pf)
+    generated = [m for m in MODES if m in out["retrieved"]]  # in the README table's order, not the file's
+    out["paired"] = [{"before": a, "after": b, **paired_comparison(out["retrieved"][a], out["retrieved"][b])}
+                     for a, b in zip(generated, generated[1:])]
     out.update({f"{m}_seconds_per_prompt": s for m, s in info["seconds_per_prompt"].items()})
     return out
 
@@ -196,6 +201,10 @@ def _mode_config(config, mode: str):
     return cfg
 
 
+def _p(p: float) -> str:
+    return "<0.01" if p < 0.01 else f"={p:.2f}"
+
+
 def print_table(title: str, rows: list[tuple[str, str]]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -240,9 +249,11 @@ def cmd_eval(args) -> int:
         report["r_precision"] = r = r_precision_report(rows, config, modes, args.views, args.quiet,
                                                            getattr(args, "render", "field"),
                                                            args.evaluator_weights, args.save_renders, args.renders)
-        table = [(f"R-precision {m}", f"{r[m]:.3f}") for m in r["retrieved"] if m != "ceiling"]
+        table = [(f"R-precision {m}", f"{r[m]:.3f}") for m in MODES if m in r["retrieved"]]
         if "ceiling" in r:
             table.append(("evaluator ceiling (ground-truth renders)", f"{r['ceiling']:.3f}"))
+        table += [(f"{c['before']} -> {c['after']}: prompts fixed / lost", f"+{c['fixed']} / -{c['lost']}, "
+                   f"McNemar p{_p(c['p_value'])}") for c in r["paired"]]
         print_table(f"CLIP R-precision, {r['n_prompts']} prompts, {r['render']} renders, evaluator {r['evaluator']}",
                     table)
     if args.json:

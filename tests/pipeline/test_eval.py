@@ -25,6 +25,9 @@ def test_amortised_avatars_retrieve_their_own_prompts(rows, render):
     for row in ("ceiling", "template", "amortised"):  # which prompt each avatar retrieved, for diagnosis
         got = r["retrieved"][row]
         assert len(got) == N and sum(g == i for i, g in enumerate(got)) / N == pytest.approx(r[row])
+    (c,) = r["paired"]  # the generated rows, prompt by prompt
+    assert (c["before"], c["after"]) == ("template", "amortised")
+    assert c["fixed"] - c["lost"] == round(N * (r["amortised"] - r["template"]))
 
 
 def test_truth_refine_refines_each_prompts_ground_truth(rows):
@@ -87,3 +90,19 @@ def test_saved_renders_score_the_same_avatars_without_generating_them(rows, tmp_
     (tmp_path / "junk.safetensors").write_bytes(b"not a tensor file")
     with pytest.raises(InputError, match="not a safetensors"):
         r_precision_report(rows, cfg, [], 2, True, renders=tmp_path / "junk.safetensors")
+
+
+def test_paired_comparison_counts_prompts_and_gives_the_exact_mcnemar_p():
+    from pipeline.evaluation import paired_comparison
+
+    before = [0, 1, 2, 0, 0, 0, 0, 0, 0, 0]  # right on 0, 1, 2
+    after = [0, 0, 2, 3, 4, 5, 6, 7, 8, 0]  # loses 1, fixes 3..8
+    c = paired_comparison(before, after)
+    assert (c["fixed"], c["lost"]) == (6, 1)
+    assert c["p_value"] == pytest.approx(2 * 8 / 128)  # P(X <= 1), X ~ Binomial(7, 1/2), both tails
+    assert paired_comparison(after, before)["p_value"] == c["p_value"]
+    tie = paired_comparison(before, [0, 1, 0, 3] + [0] * 6)  # one fixed, one lost
+    assert (tie["fixed"], tie["lost"], tie["p_value"]) == (1, 1, 1.0)
+    assert paired_comparison(before, before) == {"fixed": 0, "lost": 0, "p_value": 1.0}
+    with pytest.raises(ValueError, match="different lengths"):
+        paired_comparison(before, after[:5])
