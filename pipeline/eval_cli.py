@@ -37,6 +37,8 @@ DEFAULT_PROMPTS = Path(__file__).resolve().parent / "assets" / "heldout_prompts.
 MODES = ("template", "template+refine", "amortised", "refined", "truth+refine")
 """``truth+refine`` refines each prompt's ground-truth avatar (rows need ``spec``): what refinement
 reaches from a perfect generator."""
+ROWS = ("ceiling", *MODES)
+"""The order of a report's rows (and of its table), whatever order the avatars were made or saved in."""
 EVALUATOR_SIZE = 64
 """Pixels of the ceiling's and the mesh renders: the size the evaluator was trained at."""
 
@@ -93,7 +95,7 @@ def r_precision_report(rows: list[dict], config, modes: list[str], n_views: int,
     """R-precision per mode (and the ceiling when every row has a spec).
 
     ``out["retrieved"][row]`` lists, per prompt, the index of the prompt its avatar retrieved.
-    ``out["paired"]`` compares each generated row with the one before it in ``MODES`` order, prompt by
+    Rows come in ``ROWS`` order. ``out["paired"]`` compares each generated row with the one before it, prompt by
     prompt (``evaluation.paired_comparison``): whether a difference between rows is more than noise.
     ``render_kind`` "field": the refined field through the volume renderer (the ceiling through
     the surface renderer). "mesh": every avatar, the ceiling's ground truth included, goes through
@@ -116,9 +118,9 @@ def r_precision_report(rows: list[dict], config, modes: list[str], n_views: int,
     pf = evaluator.encode_text_tensor(prompts)
     out: dict = {"n_prompts": len(rows), "views": info["views"], "evaluator": evaluator.name,
                  "evaluator_sha256": evaluator.weights_hash, "render": info["render"], "retrieved": {}}
-    for row, ims in images.items():
-        out[row], out["retrieved"][row] = _score([_views_features(evaluator, im) for im in ims], pf)
-    generated = [m for m in MODES if m in out["retrieved"]]  # in the README table's order, not the file's
+    for row in sorted(images, key=ROWS.index):
+        out[row], out["retrieved"][row] = _score([_views_features(evaluator, im) for im in images[row]], pf)
+    generated = [m for m in out["retrieved"] if m != "ceiling"]
     out["paired"] = [{"before": a, "after": b, **paired_comparison(out["retrieved"][a], out["retrieved"][b])}
                      for a, b in zip(generated, generated[1:])]
     out.update({f"{m}_seconds_per_prompt": s for m, s in info["seconds_per_prompt"].items()})
@@ -176,7 +178,6 @@ def render_rows(rows: list[dict], config, modes: list[str], n_views: int, quiet:
                 print(f"  {mode}: {k + 1}/{len(prompts)}", end="\r", flush=True)
         images[mode] = torch.stack(ims).detach()
         info["seconds_per_prompt"][mode] = round((time.perf_counter() - t0) / len(prompts), 2)
-    info["rows"] = list(images)
     return images, info
 
 
@@ -249,7 +250,7 @@ def cmd_eval(args) -> int:
         report["r_precision"] = r = r_precision_report(rows, config, modes, args.views, args.quiet,
                                                            getattr(args, "render", "field"),
                                                            args.evaluator_weights, args.save_renders, args.renders)
-        table = [(f"R-precision {m}", f"{r[m]:.3f}") for m in MODES if m in r["retrieved"]]
+        table = [(f"R-precision {m}", f"{r[m]:.3f}") for m in r["retrieved"] if m != "ceiling"]
         if "ceiling" in r:
             table.append(("evaluator ceiling (ground-truth renders)", f"{r['ceiling']:.3f}"))
         table += [(f"{c['before']} -> {c['after']}: prompts fixed / lost", f"+{c['fixed']} / -{c['lost']}, "

@@ -47,5 +47,4 @@ def load_renders(path: str | Path, prompts: list[str]) -> tuple[dict[str, torch.
     if meta["prompts_sha256"] != prompts_digest(prompts):
         raise InputError(f"--renders {str(path)!r} holds avatars of {meta.get('n_prompts')} other prompts; "
                          "pass the --prompts (and --limit) it was made with")
-    info = json.loads(meta["info"])
-    return {k: images[k] for k in info.get("rows", sorted(images))}, info  # safetensors sorts; keep the run's order
+    return images, json.loads(meta["info"])

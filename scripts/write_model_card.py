@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pipeline import clip_models  # noqa: E402
-from pipeline.eval_cli import MODES  # noqa: E402
+from pipeline.eval_cli import ROWS  # noqa: E402
 
 ASSETS = ROOT / "pipeline" / "assets"
 
@@ -175,7 +175,7 @@ def main(argv=None) -> int:
                 f"The first {r['n_prompts']} held-out prompts of `pipeline/assets/heldout_prompts.jsonl`, {r['views']} "
                 f"views each of {how} (refined = the `cpu` preset), retrieved by the evaluator `{r['evaluator']}` "
                 "among those prompts (chance = 1/N):", "", "| row | R-precision |", "|---|---|"]
-        order = ["ceiling", *MODES]  # the report's own order may be a saved-renders file's
+        order = list(ROWS)  # reports written before ROWS may list rows in a saved-renders file's order
         rows = sorted((k for k, v in r.items() if isinstance(v, float) and not k.endswith("per_prompt")),
                       key=lambda k: order.index(k) if k in order else len(order))
         out += [f"| {k} | {r[k]:.3f} |" for k in rows]

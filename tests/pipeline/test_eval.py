@@ -82,7 +82,7 @@ def test_saved_renders_score_the_same_avatars_without_generating_them(rows, tmp_
     monkeypatch.setattr(eval_cli, "render_rows", no_generation)
     again = r_precision_report(rows, cfg, [], 4, True, renders=saved)  # modes and views come from the file
     assert again["views"] == 2 and again["render"] == "field"
-    assert list(again["retrieved"]) == ["ceiling", "template", "amortised"]  # the run's order, not sorted
+    assert list(again["retrieved"]) == ["ceiling", "template", "amortised"]  # the table's order, not the file's
     for row in ("ceiling", "template", "amortised"):
         assert again[row] == made[row] and again["retrieved"][row] == made["retrieved"][row]
     with pytest.raises(InputError, match="other prompts"):
