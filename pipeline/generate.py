@@ -110,13 +110,19 @@ class AvatarForge:
                            timer: "Timer | None" = None) -> AmortisedAvatar:
         """What ``--steps 0`` decodes, without building a field."""
         timer = timer or Timer()
+        text, ref = self.features(prompt, config, image, timer)
+        with timer("condition"):
+            params = self.template(self.condition(text, ref))
+        return AmortisedAvatar(text, ref, params)
+
+    def features(self, prompt: str, config: GenerateConfig, image: str | None, timer: "Timer") -> tuple[
+            TextFeatures, ImageFeatures]:
+        """The prompt's text features and the reference's (the user's image, a library match, or none)."""
         with timer("encode"):
             text = self.encode_prompt(prompt)
         with timer("reference"):
             ref = self.reference(text, image, config)
-        with timer("condition"):
-            params = self.template(self.condition(text, ref))
-        return AmortisedAvatar(text, ref, params)
+        return text, ref
 
     def build_field(self, prompt: str, config: GenerateConfig, image: str | None = None, init: str = "amortised",
                     timer: "Timer | None" = None, progress: Callable[[int, dict], None] | None = None,
@@ -128,11 +134,11 @@ class AvatarForge:
         (``avatarforge eval`` refines the prompts' ground-truth avatars this way).
         """
         timer = timer or Timer()
-        text, ref, params = self.amortised_template(prompt, config, image, timer)
-        if start is not None:
-            params = start
-        elif init != "amortised":
-            params = TemplateParams.default(self.device)
+        if start is None and init == "amortised":
+            text, ref, params = self.amortised_template(prompt, config, image, timer)
+        else:  # the start is given or neutral: the generator's avatar is not needed
+            text, ref = self.features(prompt, config, image, timer)
+            params = start if start is not None else TemplateParams.default(self.device)
         # the neutral template (or an untrained generator's) has no colours to keep: guidance paints them
         keeps_colors = start is not None or (init == "amortised" and self.amortised.trained)
         with timer("prior"):
