@@ -40,6 +40,18 @@ class MeshConfig:
     ground: bool = True
     """Translate mesh and skeleton so that the lowest vertex lies on y = 0."""
 
+    def check(self) -> None:
+        if self.resolution < 16:
+            raise ValueError(f"resolution={self.resolution}: at least 16 samples")
+        if self.triangles < 100:
+            raise ValueError(f"triangles={self.triangles}: at least 100")
+        if not 0 <= self.min_component_fraction < 1:
+            raise ValueError(f"min_component_fraction={self.min_component_fraction}: in [0, 1)")
+        if self.chunk < 1024:
+            raise ValueError(f"chunk={self.chunk}: at least 1024 points")
+        if self.level is not None and self.level <= 0:
+            raise ValueError(f"level={self.level}: a density iso-level must be > 0 (or null for automatic)")
+
 
 def template_query(params, beta: float = 0.008) -> QueryFn:
     """The query function of the humanoid template: density = sigmoid(-sdf/beta)/beta.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -31,9 +32,17 @@ class RenderConfig:
     """Stratified samples per ray over its sampled interval (see ``sampling``)."""
     views_per_step: int = 4
     """Views rendered per optimisation step."""
-    sampling: str = "surface"
+    sampling: Literal["surface", "box"] = "surface"
     """Where samples go along a ray: surface (the first-hit interval of the prior's surface
     shell, skipping rays that miss it) or box (the ray's whole chord through the box)."""
+
+    def check(self) -> None:
+        if self.image_size < 8:
+            raise ValueError(f"image_size={self.image_size}: at least 8 pixels")
+        if self.samples_per_ray < 2:
+            raise ValueError(f"samples_per_ray={self.samples_per_ray}: at least 2")
+        if self.views_per_step < 1:
+            raise ValueError(f"views_per_step={self.views_per_step}: at least 1")
 
 
 @lru_cache(maxsize=256)

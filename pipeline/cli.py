@@ -225,6 +225,9 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(e).splitlines()[0] if str(e) else type(e).__name__, EXIT_INPUT)
     except KeyboardInterrupt:
         return _fail("interrupted; no partial files were left", EXIT_INTERRUPT)
+    except BrokenPipeError:  # `avatarforge config | head`: the reader left; nothing to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush cannot fail again
+        return EXIT_OK
     except Exception as e:  # a crash is reported on one line; details with AVATARFORGE_DEBUG=1
         if os.environ.get("AVATARFORGE_DEBUG"):
             raise

@@ -53,7 +53,8 @@ WEIGHT_FILES = {DEFAULT_MODEL: ASSETS / f"{DEFAULT_MODEL}.safetensors",
 
 
 class WeightsError(ValueError):
-    """A weights file is missing, corrupt, or does not match the model."""
+    """A model or weights that cannot be loaded: an unknown model name, or a weights file that is missing,
+    corrupt, or does not match the model."""
 
 
 def minilm_dir() -> Path:
@@ -133,6 +134,9 @@ def load_embedded(name: str = DEFAULT_MODEL, weights: str | Path | None = None,
     from safetensors.torch import load_file
 
     path = Path(weights) if weights else WEIGHT_FILES[name]
+    if weights and not path.exists() and not path.suffix and len(path.parts) == 1:
+        raise WeightsError(f"--clip-pretrained {weights}: a pretrained tag names weights of an open_clip model; "
+                           f"pass the model too (--clip-model ViT-B-16), or a weights file for {name}")
     if not path.is_file():
         raise WeightsError(f"weights file {path} for {name} not found; train it with "
                            f"`python scripts/train_clip.py` or reinstall the package")
@@ -198,7 +202,9 @@ def load_open_clip(name: str, pretrained: str | None, device: str | torch.device
         import difflib
 
         close = difflib.get_close_matches(name, open_clip.list_models(), n=3)
-        raise ValueError(f"unknown CLIP model {name!r}" + (f"; did you mean {', '.join(close)}?" if close else ""))
+        raise WeightsError(f"unknown CLIP model {name!r}" + (f"; did you mean {', '.join(close)}?" if close else
+                                                              f"; e.g. ViT-B-16 or the embedded {DEFAULT_MODEL} "
+                                                              "(open_clip.list_models() lists all)"))
     if pretrained and Path(pretrained).exists():
         p = Path(pretrained)
         if p.suffix not in (".safetensors", ".pt", ".pth", ".bin"):

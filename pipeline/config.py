@@ -14,7 +14,7 @@ from nerf.fields.base import FieldConfig
 from nerf.generator import GeneratorConfig
 from nerf.mesh import MeshConfig
 from nerf.render import RenderConfig
-from pipeline.config_io import apply_dict, apply_override, load_preset, load_yaml
+from pipeline.config_io import apply_dict, apply_override, check_tree, load_preset, load_yaml
 from pipeline.fusion import FusionConfig
 from pipeline.guidance.base import GuidanceConfig
 from pipeline.optimize import OptimConfig
@@ -45,6 +45,10 @@ class ReferenceConfig:
     use_library: bool = True
     """Without --image, use the best-matching library image as the reference."""
 
+    def check(self) -> None:
+        if self.max_pixels < 1:
+            raise ValueError(f"max_pixels={self.max_pixels}: at least 1")
+
 
 @dataclass
 class GenerateConfig:
@@ -66,6 +70,12 @@ class GenerateConfig:
     texture: TextureConfig = _field(default_factory=TextureConfig)
     export: ExportConfig = _field(default_factory=ExportConfig)
 
+    def check(self) -> None:
+        if not 0 <= self.seed < 2**63:
+            raise ValueError(f"seed={self.seed}: 0 <= seed < 2**63")
+        if self.prior_resolution < 16:
+            raise ValueError(f"prior_resolution={self.prior_resolution}: at least 16")
+
 
 def resolve_config(preset: str | None = None, config_file: str | None = None,
                    overrides: list[str] | tuple[str, ...] = ()) -> GenerateConfig:
@@ -80,4 +90,5 @@ def resolve_config(preset: str | None = None, config_file: str | None = None,
         apply_dict(cfg, data)
     for o in overrides:
         apply_override(cfg, o)
+    check_tree(cfg)
     return cfg

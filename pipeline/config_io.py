@@ -9,6 +9,7 @@ import ast
 import dataclasses
 import difflib
 import inspect
+import math
 import textwrap
 import typing
 from pathlib import Path
@@ -25,7 +26,11 @@ class ConfigError(ValueError):
 
 def _close(name: str, options) -> str:
     m = difflib.get_close_matches(name, list(options), n=3, cutoff=0.5)
-    return f"; did you mean {', '.join(m)}?" if m else f"; valid: {', '.join(sorted(options))}"
+    if m:
+        return f"; did you mean {', '.join(m)}?"
+    if len(options) > 12:
+        return "; `avatarforge config` lists every key with its documentation"
+    return f"; valid: {', '.join(sorted(options))}"
 
 
 def presets() -> list[str]:
@@ -81,6 +86,8 @@ def _coerce(value: Any, tp: Any, key: str) -> Any:
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
             raise ConfigError(f"{key}: expected an integer, got {value!r}")
+        if isinstance(value, int) or (isinstance(value, str) and value.strip().lstrip("+-").isdigit()):
+            return int(value)  # exactly: a float would round a large seed
         try:
             f = float(value)
         except ValueError:
@@ -158,6 +165,25 @@ def apply_override(cfg: Any, expr: str) -> None:
         cur = cur[p]
     cur[parts[-1]] = value
     apply_dict(cfg, node)
+
+
+def check_tree(cfg: Any, prefix: str = "") -> None:
+    """Every value in range before anything runs: no NaN or infinite number anywhere, and each
+    section's own ``check()`` (which raises ``ValueError`` naming its field first, as in
+    "texture_size=300: ..."); the message gains the section's path ("export.texture_size=300: ...").
+    """
+    for f in dataclasses.fields(cfg):
+        v = getattr(cfg, f.name)
+        if dataclasses.is_dataclass(v):
+            check_tree(v, f"{prefix}{f.name}.")
+        elif isinstance(v, float) and not math.isfinite(v):
+            raise ConfigError(f"{prefix}{f.name}={v}: expected a finite number")
+    check = getattr(cfg, "check", None)
+    if callable(check):
+        try:
+            check()
+        except ValueError as e:
+            raise ConfigError(f"{prefix}{e}") from e
 
 
 def to_dict(cfg: Any) -> dict:

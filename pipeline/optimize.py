@@ -49,6 +49,19 @@ class OptimConfig:
     bf16 needs no loss scaling (Ampere or newer GPUs); fp16 uses a gradient scaler. The
     parameters, Adam state and the loss stay in float32."""
 
+    def check(self) -> None:
+        for name in ("steps", "patience", "max_bad_steps"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name}={getattr(self, name)}: must be >= 0")
+        for name in ("background_pool", "eval_views"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name}={getattr(self, name)}: at least 1")
+        if self.lr <= 0:
+            raise ValueError(f"lr={self.lr}: must be > 0")
+        if self.regularizer_weight < 0 or self.min_delta < 0:
+            raise ValueError(f"regularizer_weight={self.regularizer_weight}, min_delta={self.min_delta}: "
+                             "must be >= 0")
+
 
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 

@@ -53,10 +53,18 @@ class ExportConfig:
 
     def check(self) -> None:
         if self.animation not in ANIMATIONS:
-            raise ValueError(f"ExportConfig.animation={self.animation!r}; choose one of {', '.join(ANIMATIONS)}")
-        if self.triangles < 100 or not 16 <= self.texture_size <= 8192 or not 0 <= self.lods <= 6:
-            raise ValueError(f"ExportConfig triangles={self.triangles} (>= 100), texture_size="
-                             f"{self.texture_size} (16..8192) or lods={self.lods} (0..6) out of range")
+            raise ValueError(f"animation={self.animation!r}: choose one of {', '.join(ANIMATIONS)}")
+        if self.triangles < 100:
+            raise ValueError(f"triangles={self.triangles}: at least 100")
+        size = self.texture_size
+        if not 16 <= size <= 8192 or size & (size - 1):
+            raise ValueError(f"texture_size={size}: a power of two from 16 to 8192 (engines mipmap only those)")
+        if not 0 <= self.lods <= 6:
+            raise ValueError(f"lods={self.lods}: 0..6")
+        if self.animation_seconds <= 0:
+            raise ValueError(f"animation_seconds={self.animation_seconds}: must be > 0")
+        if not (0 <= self.metallic <= 1 and 0 <= self.roughness <= 1):
+            raise ValueError(f"metallic={self.metallic}, roughness={self.roughness}: each in [0, 1]")
 
 
 def version() -> str:

@@ -34,6 +34,14 @@ class TextureConfig:
     tile_m: float = 0.18
     """World size in metres of one swatch tile."""
 
+    def check(self) -> None:
+        if self.top_k < 1:
+            raise ValueError(f"top_k={self.top_k}: at least 1")
+        if not 0 <= self.blend <= 1:
+            raise ValueError(f"blend={self.blend}: in [0, 1]")
+        if self.tile_m <= 0:
+            raise ValueError(f"tile_m={self.tile_m}: must be > 0 metres")
+
 
 def texture_and_rig(mesh: MeshArtifact, prompt: str, library, embedder: ImageEmbedder, config: TextureConfig,
                     export_config, conditioning: np.ndarray | None = None) -> tuple[RiggedMesh, dict]:

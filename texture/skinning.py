@@ -47,6 +47,13 @@ class SkinConfig:
     """Bind capes, backpacks and belts to the torso and hair and headwear to the head, neck and upper
     spine (``REGION_JOINTS``) instead of to the nearest bone of any chain."""
 
+    def check(self) -> None:
+        if not 1 <= self.max_influences <= 4:
+            raise ValueError(f"max_influences={self.max_influences}: 1..4 (glTF JOINTS_0 holds 4)")
+        if self.falloff <= 0 or self.behind < 0 or self.smooth_iterations < 0:
+            raise ValueError(f"falloff={self.falloff} (> 0), behind={self.behind} (>= 0), "
+                             f"smooth_iterations={self.smooth_iterations} (>= 0)")
+
 
 def bone_segments(skeleton: Skeleton) -> tuple[np.ndarray, np.ndarray]:
     """Start and end points Float[J, 3] of every joint's bone."""

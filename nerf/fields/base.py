@@ -11,6 +11,7 @@ child's cape is ~2.6 cm thick) would otherwise vanish under a few noisy guidance
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -23,7 +24,7 @@ from nerf.prior import BakedPrior
 class FieldConfig:
     """The NeRF field: template prior + residual."""
 
-    kind: str = "grid"
+    kind: Literal["grid", "hash"] = "grid"
     """Residual representation: grid (dense, CPU default) or hash (nerfstudio HashEncoding, CUDA)."""
     grid_resolution: int = 32
     """Residual grid resolution along the avatar's height (other axes scale with the box)."""
@@ -45,6 +46,17 @@ class FieldConfig:
     """Hash grid: log2 of the table size per level."""
     hash_max_res: int = 256
     """Hash grid: finest resolution."""
+
+    def check(self) -> None:
+        if self.grid_resolution < 4:
+            raise ValueError(f"grid_resolution={self.grid_resolution}: at least 4")
+        if self.beta <= 0:
+            raise ValueError(f"beta={self.beta}: must be > 0 metres")
+        if self.max_offset < 0 or self.max_inset < 0:
+            raise ValueError(f"max_offset={self.max_offset}, max_inset={self.max_inset}: must be >= 0 metres")
+        if self.hash_levels < 1 or not 10 <= self.hash_log2_size <= 24 or self.hash_max_res < 16:
+            raise ValueError(f"hash_levels={self.hash_levels} (>= 1), hash_log2_size={self.hash_log2_size} "
+                             f"(10..24), hash_max_res={self.hash_max_res} (>= 16)")
 
 
 class TemplateField(nn.Module):

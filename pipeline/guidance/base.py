@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 
 import torch
 from torch import Tensor
@@ -23,12 +23,18 @@ class SDSSettings:
     half_on_cuda: bool = True
     """Run the frozen diffusion models in float16 on CUDA."""
 
+    def check(self) -> None:
+        if not 0 <= self.t_min < self.t_max <= 1:
+            raise ValueError(f"t_min={self.t_min}, t_max={self.t_max}: need 0 <= t_min < t_max <= 1")
+        if self.latent_size < 8 or self.guidance_scale < 0:
+            raise ValueError(f"latent_size={self.latent_size} (>= 8), guidance_scale={self.guidance_scale} (>= 0)")
+
 
 @dataclass
 class GuidanceConfig:
     """How rendered views are scored against the prompt."""
 
-    kind: str = "clip"
+    kind: Literal["clip", "sds"] = "clip"
     """clip (DreamFields CLIP loss) or sds (score distillation; needs --sd-model)."""
     augmentations: int = 1
     """Random crops/shifts of each rendered view per step."""
@@ -46,6 +52,15 @@ class GuidanceConfig:
     """Local Stable Diffusion folder for sds guidance (diffusers layout); ``--sd-model DIR``."""
     sds: SDSSettings = field(default_factory=SDSSettings)
     """Score distillation settings (``--set guidance.sds.guidance_scale=7.5``)."""
+
+    def check(self) -> None:
+        if self.augmentations < 1:
+            raise ValueError(f"augmentations={self.augmentations}: at least 1")
+        if not 0 < self.transmittance_target < 1:
+            raise ValueError(f"transmittance_target={self.transmittance_target}: in (0, 1)")
+        if self.transmittance_weight < 0 or self.image_weight < 0:
+            raise ValueError(f"transmittance_weight={self.transmittance_weight}, image_weight={self.image_weight}: "
+                             "must be >= 0")
 
 
 class TransmittanceRegulariser:

@@ -32,6 +32,30 @@ def test_errors_name_the_problem(kwargs, needle):
         resolve_config(kwargs.get("preset"), None, kwargs.get("overrides", ()))
 
 
+@pytest.mark.parametrize("override,needle", [
+    ("export.animation=dance", "export.animation='dance': choose one of wave"),
+    ("export.texture_size=300", "export.texture_size=300: a power of two"),
+    ("export.skin.max_influences=8", "export.skin.max_influences=8"),
+    ("render.image_size=0", "render.image_size=0"),
+    ("render.sampling=boxx", "did you mean box"),
+    ("optim.lr=nan", "optim.lr=nan: expected a finite number"),
+    ("optim.steps=-3", "optim.steps=-3"),
+    ("guidance.sds.t_min=0.99", "guidance.sds.t_min=0.99"),
+    ("mesh.resolution=2", "mesh.resolution=2"),
+    ("seed=99999999999999999999", "seed=99999999999999999999"),  # exactly as given, not rounded
+])
+def test_values_out_of_range_are_refused_when_resolved(override, needle):
+    """Before any model loads (exit 2), not as a crash at export after the whole pipeline ran."""
+    with pytest.raises(ConfigError) as e:
+        resolve_config("cpu", None, [override])
+    assert needle in str(e.value), str(e.value)
+
+
+def test_every_preset_passes_the_checks():
+    for name in presets():
+        resolve_config(name)
+
+
 def test_unknown_section_key_in_file(tmp_path):
     f = tmp_path / "c.yaml"
     f.write_text("optim:\n  stepz: 3\n")

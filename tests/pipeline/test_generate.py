@@ -81,6 +81,9 @@ def test_mixed_precision_refinement(forge, tmp_path):
     (["generate", "a knight\x07", "--out", "x.glb"], "control character"),
     (["generate", "a knight", "--out", "x.glb", "--steps", "-1"], "--steps"),
     (["generate", "a knight", "--out", "x.glb", "--set", "optim.precision=fp8"], "'bf16'"),
+    (["generate", "a knight", "--out", "x.glb", "--set", "export.animation=dance"], "export.animation"),
+    (["generate", "a knight", "--out", "x.glb", "--clip-model", "NoSuchModel"], "unknown CLIP model"),
+    (["generate", "a knight", "--out", "x.glb", "--clip-pretrained", "openai"], "--clip-model"),
 ])
 def test_bad_input_exits_2_with_one_line(argv, needle, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
