@@ -179,6 +179,13 @@ def run_batch(cfg: BatchConfig, console=None) -> BatchSummary:
             raise InputError(f"--out-dir {str(out)!r} already holds a batch ({MANIFEST}); pass --resume to continue "
                              "it (--retry-failed to redo failures) or choose an empty folder")
         items, bad = plan_items(entries, d, out)
+        if not manifest.records:  # a new batch must not replace files it did not write
+            clash = [f"{it.name}{ext}" for it in items for ext in (".glb", ".json", ".png")
+                     if (out / f"{it.name}{ext}").exists()]
+            if clash:
+                raise InputError(f"--out-dir {str(out)!r} already holds {clash[0]}" +
+                                 (f" and {len(clash) - 1} more file(s)" if len(clash) > 1 else "") +
+                                 " that this batch would overwrite; choose an empty folder or move them")
         from rich.console import Console
 
         console = console or Console(stderr=True)

@@ -140,7 +140,6 @@ def cmd_generate(args) -> int:
     from pipeline.inputs import check_output, clean_prompt, safe_name
 
     prompt = clean_prompt(args.prompt)
-    out = check_output(args.out or os.path.join("avatars", safe_name(prompt) + ".glb"))
     if args.steps is not None and args.steps < 0:
         raise _InputErr(f"--steps {args.steps}: must be 0 or more")
     cfg = resolve_from_args(args)
@@ -150,6 +149,8 @@ def cmd_generate(args) -> int:
         load_image(args.image, cfg.reference.max_pixels)  # fail fast, before loading models
     if args.texture_library and not os.path.isdir(args.texture_library):
         raise _InputErr(f"--texture-library {args.texture_library!r} is not a folder")
+    # last of the checks, because it creates the output folder
+    out = check_output(args.out or os.path.join("avatars", safe_name(prompt) + ".glb"))
     forge = AvatarForge(cfg)
     if args.quiet:
         res = forge.generate(prompt, out, cfg, image=args.image)

@@ -38,7 +38,7 @@ from pipeline.generator_model import AmortisedModel
 from pipeline.guidance import make_guidance
 from pipeline.inputs import InputError, check_output, clean_prompt, load_image, resolve_device
 from pipeline.optimize import refine
-from texture.atomic import atomic_write_bytes
+from texture.atomic import atomic_write_bytes, staged
 
 log = logging.getLogger("avatarforge")
 
@@ -211,15 +211,19 @@ class AvatarForge:
         }
         preview_path = out.with_suffix(".png")
         json_path = out.with_suffix(".json")
-        with timer("preview"):
-            png = render_preview(rigged)
-            atomic_write_bytes(preview_path, png)
-        with timer("export"):
-            stats = export_glb(rigged, out, config.export, extras={"prompt": prompt, "seed": config.seed,
-                                                                   "sidecar": json_path.name})
-        sidecar["export"] = stats
-        sidecar["timings_s"] = dict(timer.stages, total=round(time.perf_counter() - t_all, 3))
-        atomic_write_bytes(json_path, json.dumps(sidecar, indent=2, default=_jsonable).encode())
+        # GLB, LODs, sidecar and preview land together (the GLB last) or not at all: a kill or an
+        # error mid-write never leaves a new preview beside an old GLB
+        with staged(out.parent, last=out.name) as stage:
+            with timer("preview"):
+                atomic_write_bytes(stage / preview_path.name, render_preview(rigged))
+            with timer("export"):
+                stats = export_glb(rigged, stage / out.name, config.export,
+                                   extras={"prompt": prompt, "seed": config.seed, "sidecar": json_path.name})
+            for s in (stats, *stats["lods"]):  # where the files will be
+                s["path"] = str(out.parent / Path(s["path"]).name)
+            sidecar["export"] = stats
+            sidecar["timings_s"] = dict(timer.stages, total=round(time.perf_counter() - t_all, 3))
+            atomic_write_bytes(stage / json_path.name, json.dumps(sidecar, indent=2, default=_jsonable).encode())
         return AvatarResult(out, json_path, preview_path, sidecar)
 
 

@@ -5,8 +5,10 @@ would be accepted; the CLI prints it on one line and exits 2.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import tempfile
 import unicodedata
 from pathlib import Path
 
@@ -45,8 +47,12 @@ def check_output(path: str | os.PathLike) -> Path:
         p.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise InputError(f"cannot create output folder {str(p.parent)!r}: {e.strerror or e}") from e
-    if not os.access(p.parent, os.W_OK):
-        raise InputError(f"output folder {str(p.parent)!r} is not writable")
+    try:  # a real write: os.access says yes to root on folders such as /sys or /proc that refuse files
+        fd, probe = tempfile.mkstemp(prefix=".avatarforge-probe-", dir=p.parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise InputError(f"output folder {str(p.parent)!r} is not writable ({e.strerror or e})") from None
     return p
 
 
@@ -81,8 +87,18 @@ def resolve_device(device: str) -> torch.device:
     raise InputError(f"unknown device {device!r}; use auto, cpu or cuda")
 
 
+# names Windows cannot create, with any extension ("con.glb" too)
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+
+
 def safe_name(text: str, max_len: int = 60) -> str:
-    """A filesystem-safe, lower-case file stem derived from free text (never a path)."""
+    """A filesystem-safe, lower-case file stem derived from free text (never a path).
+
+    Text with nothing ASCII to keep ("日本の侍", an emoji) gets ``avatar_`` and a short hash of
+    itself, so two such prompts do not overwrite each other's files.
+    """
     s = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     s = re.sub(r"[^A-Za-z0-9]+", "_", s).strip("_").lower()[:max_len].strip("_")
-    return s or "avatar"
+    if not s:
+        return "avatar_" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return s + "_" if s in _RESERVED else s

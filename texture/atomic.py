@@ -5,7 +5,10 @@ Readers never see a half-written asset, and a failed write leaves nothing behind
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -28,6 +31,23 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
             os.unlink(tmp)
         raise
     return path
+
+
+@contextmanager
+def staged(folder: str | os.PathLike, last: str | None = None) -> Iterator[Path]:
+    """A hidden folder inside ``folder`` to write several outputs into; when the block succeeds they
+    all move into ``folder`` at once (``last`` last, so its presence means the set is complete),
+    and when it fails none of them does. Either way the stage is removed."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".avatarforge-stage-", dir=folder))
+    try:
+        yield stage
+        names = sorted((p.name for p in stage.iterdir() if p.is_file()), key=lambda n: n == last)
+        for n in names:
+            os.replace(stage / n, folder / n)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 def png_bytes(image) -> bytes:

@@ -20,7 +20,7 @@ from pipeline.batch_parse import read_prompts
 from pipeline.batch_report import write_index
 from pipeline.batch_worker import ForgeCache, produce
 from pipeline.cli import main
-from pipeline.inputs import InputError
+from pipeline.inputs import InputError, safe_name
 
 FAST = ["optim.steps=1", "mesh.resolution=56", "export.texture_size=128"]
 FAST_ARGS = ["--preset", "tiny"] + [a for s in FAST for a in ("--set", s)]
@@ -95,7 +95,9 @@ def test_names_are_sanitised_unique_and_stay_inside_the_folder(tmp_path):
     p = write(tmp_path, "p.jsonl", "\n".join(json.dumps(x) for x in lines))
     items, bad = plan(p, out_dir=tmp_path / "out")
     names = [i.name for i in items]
-    assert names == ["a_knight", "a_knight_2", "a_knight_2_2", "x", "etc_passwd", "evil", "a_knight_3", "avatar"]
+    assert names == ["a_knight", "a_knight_2", "a_knight_2_2", "x", "etc_passwd", "evil", "a_knight_3",
+                     safe_name("...")]
+    assert names[-1].startswith("avatar_")
     assert not bad
     assert names == [i.name for i in plan(p)[0]]  # deterministic
     for n in names:
@@ -215,6 +217,15 @@ def test_bad_flags_files_and_folders_exit_2(tmp_path, capsys):
     Manifest.open(tmp_path / "done").append(Record("a_knight", 1, "a knight", "ok"))
     assert main(["batch", str(p), "--out-dir", str(tmp_path / "done")]) == 2
     assert "--resume" in capsys.readouterr().err
+    # a value out of range fails before any item, and leaves no manifest that would demand --resume
+    assert main(["batch", str(p), "--out-dir", str(tmp_path / "o2"), "--set", "export.animation=dance"]) == 2
+    assert not (tmp_path / "o2" / MANIFEST).exists()
+    # a new batch does not replace a file it did not write
+    (tmp_path / "theirs").mkdir()
+    (tmp_path / "theirs" / "a_knight.glb").write_bytes(b"someone else's avatar")
+    assert main(["batch", str(p), "--out-dir", str(tmp_path / "theirs")]) == 2
+    assert "a_knight.glb" in capsys.readouterr().err
+    assert (tmp_path / "theirs" / "a_knight.glb").read_bytes() == b"someone else's avatar"
 
 
 def test_ray_missing_gives_an_install_hint(monkeypatch):

@@ -93,6 +93,27 @@ def test_bad_input_exits_2_with_one_line(argv, needle, tmp_path, monkeypatch, ca
     assert not list(tmp_path.rglob("*.glb"))
 
 
+def test_a_failed_export_leaves_the_previous_avatar_whole(forge, tmp_path, monkeypatch):
+    """GLB, sidecar and preview are replaced together or not at all: an export that dies after
+    writing its GLB used to leave the new preview beside the old GLB and sidecar."""
+    import texture.export_glb
+
+    out = tmp_path / "k.glb"
+    run(forge, "a wizard in a purple robe", out, "optim.steps=0")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert set(before) == {"k.glb", "k.json", "k.png"}
+    real = texture.export_glb.export_glb
+
+    def dies_after_writing(rigged, path, *a, **k):
+        real(rigged, path, *a, **k)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(texture.export_glb, "export_glb", dies_after_writing)
+    with pytest.raises(OSError, match="disk full"):
+        run(forge, "a knight in red", out, "optim.steps=0")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # no stage, no stray file
+
+
 def test_long_prompt_is_truncated_with_a_warning(forge, tmp_path):
     long = "a knight in a red tunic " + " ".join(["with a very shiny silver helmet"] * 12)
     res = run(forge, long, tmp_path / "long.glb", "optim.steps=0")

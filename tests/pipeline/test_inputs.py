@@ -1,4 +1,5 @@
 """Bad input is refused with a message that names it."""
+import os
 import struct
 import zlib
 
@@ -28,6 +29,15 @@ def test_output_path(tmp_path):
     blocker.write_text("x")
     with pytest.raises(InputError, match="cannot create output folder"):
         check_output(blocker / "a.glb")
+    assert not [p for p in tmp_path.rglob(".avatarforge-probe-*")]  # the write probe cleans up
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
+def test_a_folder_that_refuses_files_is_caught_before_the_pipeline_runs():
+    """os.access tells root that /proc is writable; only a real write finds out (the run used to fail
+    at its very end, after the whole pipeline)."""
+    with pytest.raises(InputError, match="not writable"):
+        check_output("/proc/avatarforge-test.glb")
 
 
 def png_header(w: int, h: int) -> bytes:
@@ -73,4 +83,7 @@ def test_cuda_without_cuda():
 def test_safe_name_never_leaves_the_folder():
     assert safe_name("../../etc/passwd") == "etc_passwd"
     assert safe_name("Ünïcode knight!") == "unicode_knight"
-    assert safe_name("///") == "avatar"
+    assert safe_name("///").startswith("avatar_")
+    # nothing ASCII to keep: a hash of the prompt keeps two such avatars apart
+    assert safe_name("日本の侍") != safe_name("🔥🔥🔥") and safe_name("日本の侍") == safe_name("日本の侍")
+    assert [safe_name(n) for n in ("con", "Aux", "lpt1", "console")] == ["con_", "aux_", "lpt1_", "console"]
