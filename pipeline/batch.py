@@ -281,7 +281,11 @@ def cmd_batch(args) -> int:
     cfg = BatchConfig(args.prompts, args.out_dir, workers=args.workers, backend=args.backend,
                       ray_address=args.ray_address, resume=args.resume, retry_failed=args.retry_failed,
                       quiet=args.quiet, defaults=ItemDefaults(args.preset, args.config, sets))
-    summary = run_batch(cfg)
+    try:
+        summary = run_batch(cfg)
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(f"interrupted; finished items are kept: run the same command with --resume "
+                                f"to continue into {args.out_dir}") from None
     if summary.failed and args.quiet:
         print(f"avatarforge: {len(summary.failed)} of {len(summary.records)} items failed; see "
               f"{summary.out_dir / MANIFEST}", file=sys.stderr)

@@ -55,6 +55,8 @@ def detect_format(path: Path) -> str:
 def read_prompts(path: str | Path) -> tuple[str, list[RawEntry]]:
     """(format, entries) for a PROMPTS file; raises InputError when the file itself is unusable."""
     p = Path(path).expanduser()
+    if p.exists() and not p.is_file():
+        raise InputError(f"PROMPTS {str(path)!r} is not a regular file (a .txt, .jsonl or .csv file is expected)")
     if not p.is_file():
         raise InputError(f"PROMPTS file {str(path)!r} not found (a .txt, .jsonl or .csv file is expected)")
     if p.stat().st_size > MAX_FILE_BYTES:
@@ -135,7 +137,7 @@ def _parse_jsonl(text: str, src: str) -> list[RawEntry]:
         try:
             obj = json.loads(s)
         except json.JSONDecodeError as e:
-            out.append(RawEntry(i, error=f"not valid JSON ({e.msg} at column {e.colno})"))
+            out.append(RawEntry(i, error=f"not valid JSON ({e.msg}; column {e.colno})"))
             continue
         if isinstance(obj, str):
             obj = {"prompt": obj}

@@ -1,7 +1,7 @@
 """The ``avatarforge`` command line.
 
     avatarforge generate "a tall knight in a red tunic" --out avatars/knight.glb [--seed 0] [--steps N]
-        [--preset cpu|gpu|preview] [--config FILE] [--set k=v ...] [--image REF.png]
+        [--preset cpu|gpu|preview|tiny] [--config FILE] [--set k=v ...] [--image REF.png]
         [--texture-library DIR] [--clip-model NAME --clip-pretrained TAG_OR_FILE]
         [--device auto|cpu|cuda] [--quiet]
     avatarforge eval [--prompts FILE [--modes ...] [--render field|mesh]] [--json FILE]
@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="held-out renders (default: rendered fresh from the held-out attribute split)")
     e.add_argument("--n", type=int, default=300, help="held-out avatars rendered for zero-shot/retrieval")
     e.add_argument("--views", type=int, default=4, help="views per avatar for R-precision")
-    e.add_argument("--limit", type=int, default=0, help="use only the first N prompts of --prompts")
+    e.add_argument("--limit", type=int, default=None, help="use only the first N prompts of --prompts")
     e.add_argument("--modes", default=None,
                    help="R-precision rows, comma-separated: template, template+refine, amortised, refined, "
                         "truth+refine (refinement from each prompt's ground truth; needs 'spec' rows) "
@@ -89,19 +89,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     ix = sub.add_parser("index-textures", help="index an image library with CLIP (incremental)")
     ix.add_argument("dir", help="folder of images (png, jpg, webp; recursive)")
-    ix.add_argument("--index", default=None, metavar="PATH", help="index location (default DIR/.avatarforge-index)")
+    ix.add_argument("--index", default=None, metavar="PATH",
+                    help="index manifest (default: DIR/.avatarforge-index-<model>.json, or the cache folder when "
+                         "DIR is read-only: where generate looks)")
     ix.add_argument("--quiet", action="store_true")
     _add_model_args(ix)
 
     b = sub.add_parser("batch", help="generate many avatars from a prompt file")
     b.add_argument("prompts", help="text (one prompt a line), .jsonl or .csv file")
     b.add_argument("--out-dir", required=True, help="output folder")
-    b.add_argument("--workers", type=int, default=1)
-    b.add_argument("--backend", default="local", choices=["local", "ray"])
+    b.add_argument("--workers", type=int, default=1, help="avatars generated at once (processes, or Ray tasks)")
+    b.add_argument("--backend", default="local", choices=["local", "ray"],
+                   help="local worker processes (default) or a Ray cluster (pip install 'avatarforge[ray]')")
     b.add_argument("--ray-address", default=None, help="auto or HOST:PORT of an existing Ray cluster")
     b.add_argument("--resume", action="store_true", help="skip items already finished with matching outputs")
     b.add_argument("--retry-failed", action="store_true", help="redo items recorded as failed")
-    b.add_argument("--quiet", action="store_true")
+    b.add_argument("--quiet", action="store_true", help="no progress bar; failures are still reported")
     _add_config_args(b)
     _add_model_args(b)
 
@@ -224,8 +227,8 @@ def main(argv: list[str] | None = None) -> int:
         return handler(args)
     except (InputError, ConfigError, WeightsError, _InputErr) as e:
         return _fail(str(e).splitlines()[0] if str(e) else type(e).__name__, EXIT_INPUT)
-    except KeyboardInterrupt:
-        return _fail("interrupted; no partial files were left", EXIT_INTERRUPT)
+    except KeyboardInterrupt as e:
+        return _fail(str(e) or "interrupted; no partial files were left", EXIT_INTERRUPT)
     except BrokenPipeError:  # `avatarforge config | head`: the reader left; nothing to report
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush cannot fail again
         return EXIT_OK

@@ -221,6 +221,10 @@ def print_table(title: str, rows: list[tuple[str, str]]) -> None:
 def cmd_eval(args) -> int:
     from pipeline.cli import resolve_from_args
 
+    for flag in ("n", "views", "limit"):
+        v = getattr(args, flag, None)
+        if v is not None and v < 1:
+            raise InputError(f"--{flag} {v}: must be 1 or more")
     config = resolve_from_args(args)
     report: dict = {}
     if not args.prompts:
@@ -236,7 +240,7 @@ def cmd_eval(args) -> int:
             print_table(f"{r['model']} on {r['n']} held-out renders", rows)
     else:
         rows = read_prompt_file(args.prompts)
-        if args.limit:
+        if args.limit is not None:
             rows = rows[: args.limit]
         modes = [m for m in (args.modes.split(",") if getattr(args, "modes", None) else ["amortised", "refined"])]
         bad = [m for m in modes if m not in (*MODES, "ceiling")]

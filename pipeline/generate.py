@@ -191,6 +191,11 @@ class AvatarForge:
             log.warning(msg)
             warnings.append(msg)
         mesh, rigged, tex_info = self.mesh_and_texture(prompt, text, ref, params, field, config, image, timer)
+        if config.texture.blend > 0 and not len(self.library(config).index):
+            msg = (f"texture library {config.texture.library or 'default'!r} holds no usable images (png, jpg, webp): "
+                   "the avatar has the field's flat colours only")
+            log.warning(msg)
+            warnings.append(msg)
         sidecar = {
             "prompt": prompt, "clauses": text.clauses, "seed": config.seed, "generator": f"avatarforge {__version__}",
             "config": asdict(config),

@@ -61,6 +61,8 @@ def load_image(path: str | os.PathLike, max_pixels: int = 40_000_000):
     from texture.library_scan import SkipFile, open_image
 
     p = Path(path).expanduser()
+    if p.is_dir():
+        raise InputError(f"--image {str(path)!r} is a folder; give an image file (png, jpg or webp)")
     if not p.is_file():
         raise InputError(f"--image {str(path)!r} not found")
     try:

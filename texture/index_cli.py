@@ -21,7 +21,7 @@ EXIT_OK, EXIT_MISMATCH, EXIT_BAD_INPUT = 0, 1, 2
 def run_index_textures(dir: str | Path, index_path: str | Path | None, embedder: ImageEmbedder,
                        quiet: bool = False, config: IndexConfig | None = None,
                        out: TextIO | None = None, err: TextIO | None = None) -> int:
-    """Index ``dir`` with ``embedder`` into ``index_path`` (default ``<dir>/.avatarforge-index.json``).
+    """Index ``dir`` with ``embedder`` into ``index_path`` (``None``: the library's ``DEFAULT_INDEX_NAME``).
 
     ``quiet`` hides the progress bar and the summary (warnings still go to ``err``).
     """
@@ -48,4 +48,7 @@ def run_index_textures(dir: str | Path, index_path: str | Path | None, embedder:
               f"{', rebuilt for a new model' if rep.rebuilt else ''}) -> {rep.index_path}", file=out)
         if counts:
             print(f"skipped {len(rep.skipped)}: {counts}", file=out)
+    if not rep.n_indexed:
+        print(f"warning: {dir} holds no usable images (png, jpg, webp); generate will apply no textures from it",
+              file=err)
     return EXIT_OK
