@@ -204,6 +204,8 @@ def test_bad_flags_files_and_folders_exit_2(tmp_path, capsys):
     assert main(["batch", str(tmp_path / "missing.txt"), "--out-dir", str(tmp_path / "o")]) == 2
     assert main(["batch", str(write(tmp_path, "e.txt", "# only a comment\n")), "--out-dir", str(tmp_path / "o")]) == 2
     assert main(["batch", str(p), "--out-dir", str(p)]) == 2
+    assert main(["batch", str(tmp_path), "--out-dir", str(tmp_path / "o")]) == 2
+    assert "is not a regular file" in capsys.readouterr().err
     import fcntl
 
     (tmp_path / "busy").mkdir()

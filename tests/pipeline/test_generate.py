@@ -78,6 +78,8 @@ def test_mixed_precision_refinement(forge, tmp_path):
     (["generate", "a knight", "--out", "x.glb", "--preset", "cpuu"], "did you mean cpu"),
     (["generate", "a knight", "--out", "x.glb", "--set", "optim.stepz=3"], "optim.steps"),
     (["generate", "a knight", "--out", "x.glb", "--image", "missing.png"], "missing.png"),
+    (["generate", "a knight", "--out", "x.glb", "--image", "."], "is a folder"),
+    (["eval", "--limit", "0"], "--limit 0"),
     (["generate", "a knight\x07", "--out", "x.glb"], "control character"),
     (["generate", "a knight", "--out", "x.glb", "--steps", "-1"], "--steps"),
     (["generate", "a knight", "--out", "x.glb", "--set", "optim.precision=fp8"], "'bf16'"),
