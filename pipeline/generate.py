@@ -34,6 +34,7 @@ from pipeline.artifacts import AmortisedAvatar, AvatarResult, Conditioning, Imag
 from pipeline.clauses import split_clauses
 from pipeline.clip_encoder import ClipEncoder
 from pipeline.config import GenerateConfig
+from pipeline.config_io import check_tree
 from pipeline.generator_model import AmortisedModel
 from pipeline.guidance import make_guidance
 from pipeline.inputs import InputError, check_output, clean_prompt, load_image, resolve_device
@@ -178,6 +179,7 @@ class AvatarForge:
         from texture.preview import render_preview
 
         prompt = clean_prompt(prompt)
+        check_tree(config)  # a config built in code, not through resolve_config, is checked too
         out = check_output(out)
         torch.manual_seed(config.seed)
         np.random.seed(config.seed % (2**32))

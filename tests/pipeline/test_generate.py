@@ -95,6 +95,16 @@ def test_bad_input_exits_2_with_one_line(argv, needle, tmp_path, monkeypatch, ca
     assert not list(tmp_path.rglob("*.glb"))
 
 
+def test_a_config_built_in_code_is_checked_before_anything_runs(forge, tmp_path):
+    from pipeline.config_io import ConfigError
+
+    cfg = resolve_config("tiny")
+    cfg.export.texture_size = 300
+    with pytest.raises(ConfigError, match="export.texture_size=300"):
+        forge.generate("a knight", tmp_path / "out" / "k.glb", cfg)
+    assert not list(tmp_path.iterdir())
+
+
 def test_a_failed_export_leaves_the_previous_avatar_whole(forge, tmp_path, monkeypatch):
     """GLB, sidecar and preview are replaced together or not at all: an export that dies after
     writing its GLB used to leave the new preview beside the old GLB and sidecar."""
