@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("batch", help="generate many avatars from a prompt file")
     b.add_argument("prompts", help="text (one prompt a line), .jsonl or .csv file")
     b.add_argument("--out-dir", required=True, help="output folder")
-    b.add_argument("--workers", type=int, default=1, help="avatars generated at once (processes, or Ray tasks)")
+    b.add_argument("--workers", type=int, default=1, help="avatars generated at once (worker processes, or Ray actors)")
     b.add_argument("--backend", default="local", choices=["local", "ray"],
                    help="local worker processes (default) or a Ray cluster (pip install 'avatarforge[ray]')")
     b.add_argument("--ray-address", default=None, help="auto or HOST:PORT of an existing Ray cluster")
