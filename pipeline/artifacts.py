@@ -20,6 +20,8 @@ class TextFeatures:
     """Float[D] L2-normalised."""
     truncated: bool = False
     """True when the prompt was longer than the text encoder's context and got cut."""
+    unknown: list[str] = field(default_factory=list)
+    """Parts of the prompt the text encoder has no token for (emoji, most symbols): they say nothing."""
     clauses: list[str] = field(default_factory=list)
     """The prompt's clauses (``pipeline.clauses.split_clauses``)."""
     clause_embeddings: Tensor | None = None

@@ -6,7 +6,7 @@ differentiable ``encode_image_tensor`` that guidance uses.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +25,9 @@ class TokenizedText:
     """Long[N, context_length] token ids."""
     truncated: list[bool]
     """Whether each text was longer than the context and got cut."""
+    unknown: list[list[str]] = field(default_factory=list)
+    """Parts of each text the tokenizer has no token for (they read as one unknown token); empty lists for
+    byte-level tokenizers (open_clip's), which can spell anything."""
 
 
 class ClipEncoder:
@@ -76,7 +79,7 @@ class ClipEncoder:
         ids = self._tok(texts)
         encode = getattr(self._tok, "encode", None)  # open_clip's SimpleTokenizer; others can't tell
         trunc = [encode is not None and len(encode(t)) + 2 > self.context_length for t in texts]  # + start/end
-        return TokenizedText(ids, trunc)
+        return TokenizedText(ids, trunc, [[] for _ in texts])
 
     def encode_text_tensor(self, texts: list[str]) -> Tensor:
         """Float[N, D] L2-normalised text features."""

@@ -236,12 +236,16 @@ class MiniLMTokenizer:
 
         self._tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.pad_id = self._tok.token_to_id("[PAD]")
+        self.unk_id = self._tok.token_to_id("[UNK]")
         self._tok.enable_truncation(max_length=context_length)
         self._tok.enable_padding(length=context_length, pad_id=self.pad_id, pad_token="[PAD]")
         self.context_length = context_length
 
-    def __call__(self, texts: list[str]) -> tuple[Tensor, list[bool]]:
-        """Long[N, context_length] ids, and whether each text was cut."""
-        enc = self._tok.encode_batch(list(texts))
+    def __call__(self, texts: list[str]) -> tuple[Tensor, list[bool], list[list[str]]]:
+        """Long[N, context_length] ids, whether each text was cut, and the parts of each text that have no
+        word piece in the vocabulary (emoji, most symbols): they all become ``[UNK]`` and say nothing."""
+        texts = list(texts)
+        enc = self._tok.encode_batch(texts)
         ids = torch.tensor([e.ids for e in enc], dtype=torch.long).view(len(enc), self.context_length)
-        return ids, [bool(e.overflowing) for e in enc]
+        unknown = [[t[a:b] for i, (a, b) in zip(e.ids, e.offsets) if i == self.unk_id] for t, e in zip(texts, enc)]
+        return ids, [bool(e.overflowing) for e in enc], unknown

@@ -75,7 +75,7 @@ class AvatarForge:
         clauses = split_clauses(prompt) if reads_clauses else []
         tok = self.encoder.tokenize([prompt] + clauses)
         emb = self.encoder.encode_tokens(tok)
-        return TextFeatures(prompt, emb[0], truncated=tok.truncated[0], clauses=clauses,
+        return TextFeatures(prompt, emb[0], truncated=tok.truncated[0], unknown=tok.unknown[0], clauses=clauses,
                             clause_embeddings=emb[1:] if clauses else None)
 
     def library(self, config: GenerateConfig):
@@ -190,6 +190,16 @@ class AvatarForge:
         if text.truncated:
             msg = (f"prompt is longer than the text encoder's context ({self.encoder.context_length} tokens) "
                    "and was truncated")
+            log.warning(msg)
+            warnings.append(msg)
+        if text.unknown:
+            parts = ", ".join(repr(u) for u in dict.fromkeys(text.unknown))
+            if "".join(text.unknown) == "".join(prompt.split()):
+                msg = (f"the text encoder reads none of the prompt (no token for {parts}): "
+                       "the avatar follows no description")
+            else:
+                msg = f"the text encoder has no token for {parts}: that part of the prompt says nothing"
+            msg += "; describe it in words"
             log.warning(msg)
             warnings.append(msg)
         mesh, rigged, tex_info = self.mesh_and_texture(prompt, text, ref, params, field, config, image, timer)

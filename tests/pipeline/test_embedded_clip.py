@@ -25,13 +25,21 @@ def test_tokens_match_transformers():
 
     hf = AutoTokenizer.from_pretrained(str(clip_models.minilm_dir()))
     ours = MiniLMTokenizer(clip_models.minilm_dir(), clip_models.CONTEXT_LENGTH)
-    ids, cut = ours(TEXTS)
+    ids, cut, unknown = ours(TEXTS)
     want = hf(TEXTS, padding="max_length", truncation=True, max_length=clip_models.CONTEXT_LENGTH,
               return_tensors="pt")["input_ids"]
     assert torch.equal(ids, want)
     full = hf(TEXTS, padding=False, truncation=False)["input_ids"]
     assert cut == [len(f) > clip_models.CONTEXT_LENGTH for f in full]
     assert cut[-1] and not any(cut[:-1])
+    assert unknown == [[] for _ in TEXTS]  # accents and dashes have word pieces
+
+
+def test_tokenizer_names_the_parts_it_has_no_token_for():
+    tok = MiniLMTokenizer(clip_models.minilm_dir(), clip_models.CONTEXT_LENGTH)
+    ids, _, unknown = tok(["a knight in \U0001f7e5 armour", "\U0001f9d9\u200d\u2642\ufe0f\U0001f525", "a red tunic"])
+    assert unknown == [["\U0001f7e5"], ["\U0001f9d9\u200d\u2642\ufe0f\U0001f525"], []]
+    assert (ids == tok.unk_id).sum(dim=1).tolist() == [1, 1, 0]
 
 
 @pytest.mark.parametrize("name", [clip_models.DEFAULT_MODEL, clip_models.EVALUATOR_MODEL])
@@ -40,7 +48,7 @@ def test_features_and_gradients_match_open_clip(name):
     ours = clip_models.load_embedded(name, backend="torch")
     ref = clip_models.load_embedded(name, backend="open_clip")
     assert set(ours.state_dict()) == set(ref.state_dict())
-    ids, _ = MiniLMTokenizer(clip_models.minilm_dir(), clip_models.CONTEXT_LENGTH)(TEXTS)
+    ids, _, _ = MiniLMTokenizer(clip_models.minilm_dir(), clip_models.CONTEXT_LENGTH)(TEXTS)
     with torch.no_grad():
         torch.testing.assert_close(ours.encode_text(ids), ref.encode_text(ids), atol=2e-5, rtol=1e-4)
     size = clip_models.EMBEDDED_CONFIGS[name]["vision_cfg"]["image_size"]

@@ -132,6 +132,16 @@ def test_long_prompt_is_truncated_with_a_warning(forge, tmp_path):
     assert any("truncated" in w for w in res.sidecar_data["warnings"])
 
 
+def test_prompt_parts_the_encoder_cannot_read_are_named_in_a_warning(forge, tmp_path):
+    res = run(forge, "a knight in \U0001f7e5 armour", tmp_path / "k.glb", "optim.steps=0")
+    assert [w for w in res.sidecar_data["warnings"] if "no token" in w] == [
+        "the text encoder has no token for '\U0001f7e5': that part of the prompt says nothing; describe it in words"]
+    res = run(forge, "\U0001f9d9 \U0001f525", tmp_path / "e.glb", "optim.steps=0")
+    assert any("reads none of the prompt" in w for w in res.sidecar_data["warnings"])
+    res = run(forge, "a knight in red armour", tmp_path / "r.glb", "optim.steps=0")
+    assert not any("no token" in w for w in res.sidecar_data["warnings"])
+
+
 @pytest.mark.parametrize("prompt,init,overrides,kept", [
     # the default: refinement reshapes, the generator's colours stay. ("a short stout person" was the
     # prompt here while the generator shrank proportions towards the average; now that it starts
