@@ -116,13 +116,14 @@ class AvatarForge:
             params = self.template(self.condition(text, ref))
         return AmortisedAvatar(text, ref, params)
 
-    def features(self, prompt: str, config: GenerateConfig, image: str | None, timer: "Timer") -> tuple[
-            TextFeatures, ImageFeatures]:
-        """The prompt's text features and the reference's (the user's image, a library match, or none)."""
+    def features(self, prompt: str, config: GenerateConfig, image: str | None, timer: "Timer",
+                 library: bool = True) -> tuple[TextFeatures, ImageFeatures]:
+        """The prompt's text features and the reference's (the user's image, else a library match unless
+        ``library`` is False, or none)."""
         with timer("encode"):
             text = self.encode_prompt(prompt)
         with timer("reference"):
-            ref = self.reference(text, image, config)
+            ref = self.reference(text, image, config) if image or library else ImageFeatures(None)
         return text, ref
 
     def build_field(self, prompt: str, config: GenerateConfig, image: str | None = None, init: str = "amortised",
@@ -137,8 +138,8 @@ class AvatarForge:
         timer = timer or Timer()
         if start is None and init == "amortised":
             text, ref, params = self.amortised_template(prompt, config, image, timer)
-        else:  # the start is given or neutral: the generator's avatar is not needed
-            text, ref = self.features(prompt, config, image, timer)
+        else:  # the start is given or neutral: the generator's avatar is not needed, nor a library reference
+            text, ref = self.features(prompt, config, image, timer, library=False)  # (only the generator reads it)
             params = start if start is not None else TemplateParams.default(self.device)
         # the neutral template (or an untrained generator's) has no colours to keep: guidance paints them
         keeps_colors = start is not None or (init == "amortised" and self.amortised.trained)

@@ -157,8 +157,10 @@ def test_refinement_raises_the_score_and_keeps_the_generators_colours(forge, pro
     from nerf.fields import make_field
 
     cfg = resolve_config("tiny", None, [*TINY, *overrides])
-    _, _, _, field, opt = forge.build_field(prompt, cfg, init=init)
+    _, ref, _, field, opt = forge.build_field(prompt, cfg, init=init)
     assert opt["steps_run"] == cfg.optim.steps
+    # a library reference conditions the generator only: refinement from the template looks none up
+    assert ref.source.startswith("library:") if init == "amortised" else ref.embedding is None
     assert opt["max_color_shift"] == (0.0 if kept else -1.0)  # the sidecar records the bound in effect
     assert opt["final_clip_score"] > opt["initial_clip_score"] + 0.002, opt
     start = make_field(cfg.field, field.prior)  # the same prior, no residual
