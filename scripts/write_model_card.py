@@ -44,6 +44,15 @@ def carried(sections: dict[str, list[str]], prefix: str) -> list[str] | None:
     return None if head is None else [head, *sections[head]]
 
 
+def corpus_line(corpus: str) -> str:
+    """Which corpus a model trained on, with its make_corpus.py arguments when that corpus is here."""
+    info = load(ROOT / corpus / "info.json")
+    if not info:
+        return f"- corpus: `{corpus}`"
+    return (f"- corpus: `{corpus}`, `make_corpus.py --avatars {info['avatars']} --views {info['views']} "
+            f"--swatches {info['swatches']} --seed {info['seed']}` ({info['images']} images)")
+
+
 def metrics_table(ev: dict) -> list[str]:
     rows = ["| metric | value |", "|---|---|"]
     for attr, v in ev["zero_shot"].items():
@@ -109,6 +118,7 @@ def main(argv=None) -> int:
                 f"- image tower: ViT, {cfg['vision_cfg']['patch_size']}-px patches at "
                 f"{cfg['vision_cfg']['image_size']} px, width {cfg['vision_cfg']['width']}, "
                 f"{cfg['vision_cfg']['layers']} layers; embedding {cfg['embed_dim']}-d",
+                corpus_line(args.get("corpus", "data/corpus")),
                 f"- captions: `{args['templates']}` template group; seed {args['seed']}; {args['steps']} steps x "
                 f"batch {args['batch']}, lr {args['lr']}; {log['train_seconds'] / 60:.1f} min on a 2-core CPU",
                 f"- weights: `{w.name}`, {w.stat().st_size / 1e6:.1f} MB" if w.is_file() else "",
