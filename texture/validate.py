@@ -3,7 +3,8 @@
 The validator's node_modules folder is found via ``$AVATARFORGE_GLTF_VALIDATOR`` (a
 node_modules folder, or the ``gltf-validator`` package folder itself) or the cache folder
 ``$XDG_CACHE_HOME/avatarforge/node`` (default ``~/.cache/avatarforge/node``), where
-``ensure_validator()`` installs it with npm when missing.
+``ensure_validator()`` installs it with npm when missing (``ensure_node_package`` installs other
+packages there: the tests load GLBs with three.js too).
 """
 from __future__ import annotations
 
@@ -64,17 +65,29 @@ def ensure_validator(timeout: float = 300.0) -> Path:
     if os.environ.get(ENV_VAR):
         raise RuntimeError(f"${ENV_VAR}={os.environ[ENV_VAR]!r} holds no gltf-validator package; point it at "
                            "a node_modules folder containing gltf-validator, or unset it to use the cache")
+    ensure_node_package("gltf-validator", timeout=timeout)
+    found = find_validator()
+    if found is None:
+        raise RuntimeError(f"npm installed gltf-validator into {cache_dir()} without its index.js")
+    return found
+
+
+def ensure_node_package(name: str, spec: str | None = None, timeout: float = 300.0) -> Path:
+    """The folder of npm package ``name`` in ``cache_dir()``, installed there with npm (``spec``, e.g.
+    ``"three@0.187"``, else the latest) when missing."""
+    folder = cache_dir() / "node_modules" / name
+    if (folder / "package.json").is_file():
+        return folder
     _need("node")
     npm = _need("npm")
     prefix = cache_dir()
     prefix.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--prefix", str(prefix), "gltf-validator"],
+    proc = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--prefix", str(prefix), spec or name],
                           capture_output=True, text=True, timeout=timeout)
-    found = find_validator()
-    if proc.returncode != 0 or found is None:
-        raise RuntimeError(f"`npm install --prefix {prefix} gltf-validator` failed ({proc.returncode}): "
+    if proc.returncode != 0 or not (folder / "package.json").is_file():
+        raise RuntimeError(f"`npm install --prefix {prefix} {spec or name}` failed ({proc.returncode}): "
                            f"{proc.stderr.strip()[-800:]}")
-    return found
+    return folder
 
 
 def validate_many(paths: list[str | os.PathLike], timeout: float = 120.0) -> list[dict]:

@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
 
 import numpy as np
 import pygltflib
@@ -19,7 +23,9 @@ from texture.bake import BakeConfig, bake
 from texture.export_glb import ExportConfig, export_glb
 from texture.preview import render_preview
 from texture.uv import unwrap
-from texture.validate import validate_many
+from texture.validate import ensure_node_package, validate_many
+
+THREE = "three@0.187"  # what a web viewer runs; pinned, so the test checks one loader's behaviour
 
 CASES = {  # name: (spec, export config)
     "knight": (apply_archetype(AvatarSpec(height="tall", build="stout"), "knight"),
@@ -175,6 +181,49 @@ def test_skin_binds_hands_and_feet_to_their_chains(exported):
     elbow = np.linalg.norm(rigged.vertices - sk.positions[sk.index("LeftForeArm")], axis=1) < 0.08
     w_upper = (rigged.weights * (rigged.joints == sk.index("LeftArm"))).sum(1)[elbow]
     assert ((w_upper > 0.2) & (w_upper < 0.8)).any()
+
+
+@pytest.fixture(scope="module")
+def three() -> Path:
+    """The three.js npm package folder (installed into the validator's cache on first use)."""
+    try:
+        return ensure_node_package("three", THREE)
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
+        if os.environ.get("CI"):  # CI must really load it, as it really validates
+            pytest.fail(f"three.js unavailable in CI: {e}")
+        pytest.skip(f"three.js unavailable: {e}")
+
+
+def test_threejs_loads_the_glb_and_skins_it_as_the_file_says(exported, three):
+    """three.js's GLTFLoader and AnimationMixer see one skinned mesh with every bone, the texture and the
+    clip, with no warning, and at a key of the clip skin each vertex where linear blend skinning of the
+    file's own channels puts it: what a web viewer shows is what the GLB holds."""
+    case = exported["knight"]
+    g = pygltflib.GLTF2().load(str(case["path"]))
+    anim = g.animations[0]
+    times = _read(g, anim.samplers[0].input)
+    k = len(times) // 2
+    rot = {}
+    for c in anim.channels:
+        sampler = anim.samplers[c.sampler]
+        assert c.target.path == "rotation" and np.array_equal(_read(g, sampler.input), times)
+        rot[g.nodes[c.target.node].name] = quat_to_matrix(_read(g, sampler.output)[k:k + 1].astype(np.float64))[0]
+    proc = subprocess.run([shutil.which("node") or "node", str(Path(__file__).with_name("threejs_pose.mjs")),
+                           str(three), str(case["path"]), repr(float(times[k]))],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    seen = json.loads(proc.stdout)
+    assert seen["problems"] == []
+    assert seen["skinned_meshes"] == 1 and seen["bones"] == list(JOINT_NAMES)
+    assert seen["clips"] == [{"name": "wave", "duration": pytest.approx(case["cfg"].animation_seconds),
+                              "tracks": len(anim.channels)}]
+    size = case["cfg"].texture_size
+    assert seen["material"] == {"type": "MeshStandardMaterial", "map": [size, size], "color_space": "srgb"}
+    rest = _read(g, g.meshes[0].primitives[0].attributes.POSITION).astype(np.float64)
+    np.testing.assert_allclose(seen["rest"], rest, atol=1e-5)
+    want = _pose(g, rot)
+    assert np.linalg.norm(want - rest, axis=1).max() > 0.3  # the key is a real pose
+    np.testing.assert_allclose(seen["posed"][0], want, atol=1e-4)
 
 
 def test_texture_carries_vertex_colours_and_color_fn(exported):
