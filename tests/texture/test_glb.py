@@ -26,6 +26,7 @@ from texture.uv import unwrap
 from texture.validate import ensure_node_package, validate_many
 
 THREE = "three@0.187"  # what a web viewer runs; pinned, so the test checks one loader's behaviour
+BLENDER = os.environ.get("AVATARFORGE_BLENDER") or shutil.which("blender")
 
 CASES = {  # name: (spec, export config)
     "knight": (apply_archetype(AvatarSpec(height="tall", build="stout"), "knight"),
@@ -194,36 +195,70 @@ def three() -> Path:
         pytest.skip(f"three.js unavailable: {e}")
 
 
+def _key_pose(g: pygltflib.GLTF2, k: int) -> tuple[float, dict[str, np.ndarray]]:
+    """(time, joint name -> local rotation matrix) at key ``k`` of the GLB's one clip, read from the file."""
+    anim = g.animations[0]
+    times = _read(g, anim.samplers[0].input)
+    rot = {}
+    for c in anim.channels:
+        sampler = anim.samplers[c.sampler]
+        assert c.target.path == "rotation" and np.array_equal(_read(g, sampler.input), times)
+        rot[g.nodes[c.target.node].name] = quat_to_matrix(_read(g, sampler.output)[k:k + 1].astype(np.float64))[0]
+    return float(times[k]), rot
+
+
+def _engine_check(seen: dict, g: pygltflib.GLTF2, rot: dict[str, np.ndarray]) -> None:
+    """An engine's rest and posed vertices equal the file's positions and our skinning of its key."""
+    rest = _read(g, g.meshes[0].primitives[0].attributes.POSITION).astype(np.float64)
+    np.testing.assert_allclose(seen["rest"], rest, atol=1e-5)
+    want = _pose(g, rot)
+    assert np.linalg.norm(want - rest, axis=1).max() > 0.3  # the key is a real pose
+    np.testing.assert_allclose(seen["posed"][0], want, atol=1e-4)
+
+
 def test_threejs_loads_the_glb_and_skins_it_as_the_file_says(exported, three):
     """three.js's GLTFLoader and AnimationMixer see one skinned mesh with every bone, the texture and the
     clip, with no warning, and at a key of the clip skin each vertex where linear blend skinning of the
     file's own channels puts it: what a web viewer shows is what the GLB holds."""
     case = exported["knight"]
     g = pygltflib.GLTF2().load(str(case["path"]))
-    anim = g.animations[0]
-    times = _read(g, anim.samplers[0].input)
-    k = len(times) // 2
-    rot = {}
-    for c in anim.channels:
-        sampler = anim.samplers[c.sampler]
-        assert c.target.path == "rotation" and np.array_equal(_read(g, sampler.input), times)
-        rot[g.nodes[c.target.node].name] = quat_to_matrix(_read(g, sampler.output)[k:k + 1].astype(np.float64))[0]
+    t, rot = _key_pose(g, len(_read(g, g.animations[0].samplers[0].input)) // 2)
     proc = subprocess.run([shutil.which("node") or "node", str(Path(__file__).with_name("threejs_pose.mjs")),
-                           str(three), str(case["path"]), repr(float(times[k]))],
-                          capture_output=True, text=True, timeout=120)
+                           str(three), str(case["path"]), repr(t)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     seen = json.loads(proc.stdout)
     assert seen["problems"] == []
     assert seen["skinned_meshes"] == 1 and seen["bones"] == list(JOINT_NAMES)
     assert seen["clips"] == [{"name": "wave", "duration": pytest.approx(case["cfg"].animation_seconds),
-                              "tracks": len(anim.channels)}]
+                              "tracks": len(g.animations[0].channels)}]
     size = case["cfg"].texture_size
     assert seen["material"] == {"type": "MeshStandardMaterial", "map": [size, size], "color_space": "srgb"}
-    rest = _read(g, g.meshes[0].primitives[0].attributes.POSITION).astype(np.float64)
-    np.testing.assert_allclose(seen["rest"], rest, atol=1e-5)
-    want = _pose(g, rot)
-    assert np.linalg.norm(want - rest, axis=1).max() > 0.3  # the key is a real pose
-    np.testing.assert_allclose(seen["posed"][0], want, atol=1e-4)
+    _engine_check(seen, g, rot)
+
+
+@pytest.mark.skipif(not BLENDER, reason="Blender is not installed (Debian: apt-get install blender python3-numpy; "
+                                        "or set AVATARFORGE_BLENDER to a blender executable, or a python with bpy)")
+def test_blender_imports_the_glb_and_deforms_it_as_the_file_says(exported):
+    """Blender's own glTF importer makes one armature with every bone, the mesh parented to it with an
+    Armature modifier and a vertex group per bone, the clip as an action and the packed texture on the
+    base colour; at a key of the action Blender deforms each vertex where our skinning of the file puts it."""
+    case = exported["knight"]
+    g = pygltflib.GLTF2().load(str(case["path"]))
+    t, rot = _key_pose(g, len(_read(g, g.animations[0].samplers[0].input)) // 2)
+    script = str(Path(__file__).with_name("blender_pose.py"))
+    run = [BLENDER, script] if Path(BLENDER).name.startswith("python") else [  # a Python with PyPI's bpy
+        BLENDER, "-b", "--factory-startup", "--python", script]
+    proc = subprocess.run([*run, "--", str(case["path"]), repr(t)], capture_output=True, text=True, timeout=300)
+    line = next((x for x in proc.stdout.splitlines() if x.startswith("JSON")), None)
+    assert proc.returncode == 0 and line is not None, (proc.stdout + proc.stderr)[-3000:]
+    seen = json.loads(line[4:])
+    assert seen["result"] == ["FINISHED"] and seen["armatures"] == 1 and seen["meshes"] == 1
+    assert sorted(seen["bones"]) == sorted(seen["vertex_groups"]) == sorted(JOINT_NAMES)
+    assert seen["parent"] == seen["armature"] and seen["modifiers"] == [["ARMATURE", seen["armature"]]]
+    assert seen["actions"] == 1 and seen["action"].startswith("wave")
+    size = case["cfg"].texture_size
+    assert seen["images"] == [[[size, size], True]] and seen["base_color_textured"]
+    _engine_check(seen, g, rot)
 
 
 def test_texture_carries_vertex_colours_and_color_fn(exported):
