@@ -186,14 +186,25 @@ def cmd_config(args) -> int:
     return EXIT_OK
 
 
+def _asks_for_hub_weights(args) -> bool:
+    """Whether --clip-pretrained (or --set model.clip_pretrained=...) names a tag to fetch, not a file."""
+    tags = [getattr(args, "clip_pretrained", None)]
+    tags += [kv.split("=", 1)[1] for kv in getattr(args, "set", None) or []
+             if kv.replace(" ", "").startswith("model.clip_pretrained=")]
+    return any(t and not os.path.exists(t) for t in tags)
+
+
 def main(argv: list[str] | None = None) -> int:
     # before anything imports torch: busy-waiting OpenMP threads cost 10-20x on a shared CPU
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     parser = build_parser()
     args = parser.parse_args(argv)
+    # offline unless the user asks for hub weights: nothing else needs the network, and a missing one
+    # would otherwise cost a timeout per lookup (the workers of a batch inherit the choice)
+    offline = "0" if _asks_for_hub_weights(args) else "1"
+    os.environ.setdefault("HF_HUB_OFFLINE", offline)
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", offline)
     if args.version:
         from pipeline import __version__
 

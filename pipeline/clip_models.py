@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import sys
 import tempfile
 from functools import lru_cache
@@ -220,8 +221,11 @@ def load_open_clip(name: str, pretrained: str | None, device: str | torch.device
             model = open_clip.create_model(name, pretrained=pretrained or None, device=device)
         except Exception as e:
             tag = pretrained or "(none)"
+            why = ("HF_HUB_OFFLINE is set, so no hub was asked; unset it on a connected machine"
+                   if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+                   else "no model hub reachable?")
             raise WeightsError(
-                f"cannot fetch pretrained weights {tag!r} for {name} (no model hub reachable?): "
+                f"cannot fetch pretrained weights {tag!r} for {name} ({why}): "
                 f"{str(e).splitlines()[0][:160]}. Download the checkpoint on a connected machine and pass "
                 f"--clip-pretrained /path/to/weights.safetensors") from e
     model.eval()

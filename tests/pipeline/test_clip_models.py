@@ -84,8 +84,23 @@ def test_real_open_clip_path_loads_a_local_checkpoint(tmp_path):
 
 def test_hub_weights_offline_say_how_to_pass_a_file(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(WeightsError, match="--clip-pretrained /path/to"):
+    with pytest.raises(WeightsError, match="HF_HUB_OFFLINE is set.*--clip-pretrained /path/to"):
         ClipEncoder.load("RN50", "openai")
+
+
+def test_the_cli_stays_offline_unless_asked_for_hub_weights(tmp_path):
+    from pipeline.cli import _asks_for_hub_weights, build_parser
+
+    weights = tmp_path / "w.safetensors"
+    weights.write_bytes(b"")
+    parse = build_parser().parse_args
+    assert not _asks_for_hub_weights(parse(["generate", "a knight"]))
+    assert not _asks_for_hub_weights(parse(["generate", "a knight", "--clip-model", "ViT-B-16",
+                                            "--clip-pretrained", str(weights)]))
+    assert _asks_for_hub_weights(parse(["generate", "a knight", "--clip-model", "ViT-B-16",
+                                        "--clip-pretrained", "openai"]))
+    assert _asks_for_hub_weights(parse(["batch", "p.txt", "--out-dir", "o", "--set", "model.clip_pretrained=openai"]))
+    assert not _asks_for_hub_weights(parse(["config"]))
 
 
 def test_unknown_model_name_suggests_close_ones():
