@@ -195,10 +195,11 @@ def three() -> Path:
         pytest.skip(f"three.js unavailable: {e}")
 
 
-def _key_pose(g: pygltflib.GLTF2, k: int) -> tuple[float, dict[str, np.ndarray]]:
-    """(time, joint name -> local rotation matrix) at key ``k`` of the GLB's one clip, read from the file."""
+def _key_pose(g: pygltflib.GLTF2) -> tuple[float, dict[str, np.ndarray]]:
+    """(time, joint name -> local rotation matrix) at the middle key of the GLB's one clip, read from the file."""
     anim = g.animations[0]
     times = _read(g, anim.samplers[0].input)
+    k = len(times) // 2
     rot = {}
     for c in anim.channels:
         sampler = anim.samplers[c.sampler]
@@ -222,7 +223,7 @@ def test_threejs_loads_the_glb_and_skins_it_as_the_file_says(exported, three):
     file's own channels puts it: what a web viewer shows is what the GLB holds."""
     case = exported["knight"]
     g = pygltflib.GLTF2().load(str(case["path"]))
-    t, rot = _key_pose(g, len(_read(g, g.animations[0].samplers[0].input)) // 2)
+    t, rot = _key_pose(g)
     proc = subprocess.run([shutil.which("node") or "node", str(Path(__file__).with_name("threejs_pose.mjs")),
                            str(three), str(case["path"]), repr(t)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -244,7 +245,7 @@ def test_blender_imports_the_glb_and_deforms_it_as_the_file_says(exported):
     base colour; at a key of the action Blender deforms each vertex where our skinning of the file puts it."""
     case = exported["knight"]
     g = pygltflib.GLTF2().load(str(case["path"]))
-    t, rot = _key_pose(g, len(_read(g, g.animations[0].samplers[0].input)) // 2)
+    t, rot = _key_pose(g)
     script = str(Path(__file__).with_name("blender_pose.py"))
     run = [BLENDER, script] if Path(BLENDER).name.startswith("python") else [  # a Python with PyPI's bpy
         BLENDER, "-b", "--factory-startup", "--python", script]
