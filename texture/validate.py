@@ -74,9 +74,10 @@ def ensure_validator(timeout: float = 300.0) -> Path:
 
 def ensure_node_package(name: str, spec: str | None = None, timeout: float = 300.0) -> Path:
     """The folder of npm package ``name`` in ``cache_dir()``, installed there with npm (``spec``, e.g.
-    ``"three@0.187"``, else the latest) when missing."""
+    ``"three@0.187"``, else the latest) when missing, or when the cached one is not the version
+    ``spec`` pins (a cache another pin, or none, filled)."""
     folder = cache_dir() / "node_modules" / name
-    if (folder / "package.json").is_file():
+    if (folder / "package.json").is_file() and _pinned_version_matches(folder / "package.json", name, spec):
         return folder
     _need("node")
     npm = _need("npm")
@@ -88,6 +89,19 @@ def ensure_node_package(name: str, spec: str | None = None, timeout: float = 300
         raise RuntimeError(f"`npm install --prefix {prefix} {spec or name}` failed ({proc.returncode}): "
                            f"{proc.stderr.strip()[-800:]}")
     return folder
+
+
+def _pinned_version_matches(package_json: Path, name: str, spec: str | None) -> bool:
+    """Whether the installed ``package_json`` is the version ``spec`` pins: "three@0.187" takes any
+    0.187.x; no spec, a spec without a version, or a range ("^0.187") takes any version."""
+    wanted = spec.rpartition("@")[2] if spec and spec.rfind("@") > 0 else ""
+    if not wanted[:1].isdigit() or spec.rpartition("@")[0] != name:
+        return True
+    try:
+        installed = str(json.loads(package_json.read_text()).get("version", ""))
+    except (OSError, ValueError):
+        return False
+    return installed == wanted or installed.startswith(wanted + ".")
 
 
 def validate_many(paths: list[str | os.PathLike], timeout: float = 120.0) -> list[dict]:

@@ -23,7 +23,7 @@ from texture.bake import BakeConfig, bake
 from texture.export_glb import ExportConfig, export_glb
 from texture.preview import render_preview
 from texture.uv import unwrap
-from texture.validate import ensure_node_package, validate_many
+from texture.validate import _pinned_version_matches, ensure_node_package, validate_many
 
 THREE = "three@0.187"  # what a web viewer runs; pinned, so the test checks one loader's behaviour
 BLENDER = os.environ.get("AVATARFORGE_BLENDER") or shutil.which("blender")
@@ -195,6 +195,16 @@ def three() -> Path:
         pytest.skip(f"three.js unavailable: {e}")
 
 
+def test_a_cached_node_package_of_another_version_is_not_taken_for_the_pinned_one(tmp_path):
+    """A cache that an unpinned install (or another pin) filled must not stand in for ``three@0.187``."""
+    pkg = tmp_path / "package.json"
+    pkg.write_text(json.dumps({"name": "three", "version": "0.187.2"}))
+    assert _pinned_version_matches(pkg, "three", "three@0.187") and _pinned_version_matches(pkg, "three", "three")
+    assert not _pinned_version_matches(pkg, "three", "three@0.18")  # 0.187 is not 0.18.x
+    pkg.write_text(json.dumps({"name": "three", "version": "0.190.0"}))
+    assert not _pinned_version_matches(pkg, "three", "three@0.187")
+
+
 def _key_pose(g: pygltflib.GLTF2) -> tuple[float, dict[str, np.ndarray]]:
     """(time, joint name -> local rotation matrix) at the middle key of the GLB's one clip, read from the file."""
     anim = g.animations[0]
@@ -221,6 +231,7 @@ def test_threejs_loads_the_glb_and_skins_it_as_the_file_says(exported, three):
     """three.js's GLTFLoader and AnimationMixer see one skinned mesh with every bone, the texture and the
     clip, with no warning, and at a key of the clip skin each vertex where linear blend skinning of the
     file's own channels puts it: what a web viewer shows is what the GLB holds."""
+    assert json.loads((three / "package.json").read_text())["version"].startswith("0.187.")  # the pin holds
     case = exported["knight"]
     g = pygltflib.GLTF2().load(str(case["path"]))
     t, rot = _key_pose(g)
