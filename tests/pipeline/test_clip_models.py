@@ -101,6 +101,14 @@ def test_the_cli_stays_offline_unless_asked_for_hub_weights(tmp_path):
                                         "--clip-pretrained", "openai"]))
     assert _asks_for_hub_weights(parse(["batch", "p.txt", "--out-dir", "o", "--set", "model.clip_pretrained=openai"]))
     assert not _asks_for_hub_weights(parse(["config"]))
+    yaml_file, sidecar = tmp_path / "hub.yaml", tmp_path / "avatar.json"
+    yaml_file.write_text("model:\n  clip_model: ViT-B-16\n  clip_pretrained: openai\n")
+    sidecar.write_text(json.dumps({"prompt": "a knight", "config": {"model": {"clip_pretrained": "openai"}}}))
+    for f in (yaml_file, sidecar):  # the tag can come from a --config file, a sidecar's config included
+        assert _asks_for_hub_weights(parse(["generate", "a knight", "--config", str(f)]))
+    yaml_file.write_text(f"model:\n  clip_pretrained: {weights}\n")
+    assert not _asks_for_hub_weights(parse(["generate", "a knight", "--config", str(yaml_file)]))
+    assert not _asks_for_hub_weights(parse(["generate", "a knight", "--config", str(tmp_path / "missing.yaml")]))
 
 
 def test_unknown_model_name_suggests_close_ones():
