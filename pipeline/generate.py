@@ -153,6 +153,8 @@ class AvatarForge:
         with timer("optimize"):
             opt = refine(field, guidance, config.render, config.optim, seed=config.seed, progress=progress)
         opt["max_color_shift"] = field_config.max_color_shift  # the bound in effect (see FieldConfig)
+        if getattr(guidance, "counterfactuals", None):  # guidance.contrast_weight's counterfactual prompts
+            opt["contrasted_with"] = list(guidance.counterfactuals)
         return text, ref, params, field, opt
 
     def mesh_and_texture(self, prompt: str, text: TextFeatures, ref: ImageFeatures, params: TemplateParams, field,

@@ -48,6 +48,11 @@ class GuidanceConfig:
     arms to spikes once the avatar covers more than 15% of a view); negative = the fixed target only."""
     image_weight: float = 0.3
     """Weight of similarity to the reference image's features (when a reference exists)."""
+    contrast_weight: float = 0.0
+    """Weight of an InfoNCE term (at the CLIP model's own logit scale) that scores each view against the
+    prompt and its counterfactuals, the prompt with its height and build words swapped
+    (``pipeline.guidance.contrast``), so refinement sharpens what tells "thin" from "stout" rather than
+    what both share. 0, or a prompt naming neither, = DreamFields' plain cosine."""
     sd_model: str = ""
     """Local Stable Diffusion folder for sds guidance (diffusers layout); ``--sd-model DIR``."""
     sds: SDSSettings = field(default_factory=SDSSettings)
@@ -58,9 +63,9 @@ class GuidanceConfig:
             raise ValueError(f"augmentations={self.augmentations}: at least 1")
         if not 0 < self.transmittance_target < 1:
             raise ValueError(f"transmittance_target={self.transmittance_target}: in (0, 1)")
-        if self.transmittance_weight < 0 or self.image_weight < 0:
-            raise ValueError(f"transmittance_weight={self.transmittance_weight}, image_weight={self.image_weight}: "
-                             "must be >= 0")
+        if min(self.transmittance_weight, self.image_weight, self.contrast_weight) < 0:
+            raise ValueError(f"transmittance_weight={self.transmittance_weight}, image_weight={self.image_weight}, "
+                             f"contrast_weight={self.contrast_weight}: must be >= 0")
 
 
 class TransmittanceRegulariser:
