@@ -94,13 +94,16 @@ def register_embedded() -> None:
     """Register the embedded architectures into open_clip (idempotent)."""
     open_clip = import_open_clip()
 
-    folder = Path(tempfile.mkdtemp(prefix="avatarforge-openclip-"))
-    for name, cfg in EMBEDDED_CONFIGS.items():
-        cfg = copy.deepcopy(cfg)
-        cfg["text_cfg"]["hf_model_name"] = str(minilm_dir())
-        cfg["text_cfg"]["hf_tokenizer_name"] = str(minilm_dir())
-        (folder / f"{name}.json").write_text(json.dumps(cfg))
-    open_clip.add_model_config(folder)
+    # open_clip reads configs from files, but keeps them once read (a later rescan skips a missing
+    # folder), so the folder goes at once: one per process was left in /tmp before
+    with tempfile.TemporaryDirectory(prefix="avatarforge-openclip-") as tmp:
+        folder = Path(tmp)
+        for name, cfg in EMBEDDED_CONFIGS.items():
+            cfg = copy.deepcopy(cfg)
+            cfg["text_cfg"]["hf_model_name"] = str(minilm_dir())
+            cfg["text_cfg"]["hf_tokenizer_name"] = str(minilm_dir())
+            (folder / f"{name}.json").write_text(json.dumps(cfg))
+        open_clip.add_model_config(folder)
 
 
 def build_embedded(name: str, device: str | torch.device = "cpu"):

