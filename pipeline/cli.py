@@ -189,7 +189,7 @@ def cmd_config(args) -> int:
 def _asks_for_hub_weights(args) -> bool:
     """Whether --clip-pretrained, --set model.clip_pretrained=..., or the model section of the --preset or
     --config file (a sidecar's config too) names a tag to fetch, not a file."""
-    from pipeline.config_io import ConfigError, load_preset, load_yaml
+    from pipeline.config_io import ConfigError, load_config_file, load_preset
 
     tags = [getattr(args, "clip_pretrained", None)]
     tags += [kv.split("=", 1)[1] for kv in getattr(args, "set", None) or []
@@ -199,8 +199,7 @@ def _asks_for_hub_weights(args) -> bool:
         if getattr(args, "preset", None):
             sections.append(load_preset(args.preset))
         if getattr(args, "config", None):
-            data = load_yaml(args.config)
-            sections.append(data["config"] if "config" in data and "prompt" in data else data)  # a sidecar
+            sections.append(load_config_file(args.config))
     except ConfigError:
         pass  # the command reports it
     tags += [s["model"].get("clip_pretrained") for s in sections if isinstance(s.get("model"), dict)]

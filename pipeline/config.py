@@ -14,7 +14,7 @@ from nerf.fields.base import FieldConfig
 from nerf.generator import GeneratorConfig
 from nerf.mesh import MeshConfig
 from nerf.render import RenderConfig
-from pipeline.config_io import apply_dict, apply_override, check_tree, load_preset, load_yaml
+from pipeline.config_io import apply_dict, apply_override, check_tree, load_config_file, load_preset
 from pipeline.fusion import FusionConfig
 from pipeline.guidance.base import GuidanceConfig
 from pipeline.optimize import OptimConfig
@@ -83,11 +83,7 @@ def resolve_config(preset: str | None = None, config_file: str | None = None,
     cfg = GenerateConfig()
     apply_dict(cfg, load_preset(preset or DEFAULT_PRESET))
     if config_file:
-        data = load_yaml(config_file)
-        if "config" in data and "prompt" in data:  # an avatar's sidecar JSON: reuse its resolved config
-            data = data["config"]
-        data.pop("preset", None)
-        apply_dict(cfg, data)
+        apply_dict(cfg, load_config_file(config_file))
     for o in overrides:
         apply_override(cfg, o)
     check_tree(cfg)

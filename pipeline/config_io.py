@@ -57,6 +57,16 @@ def load_yaml(path: str | Path) -> dict:
     return data
 
 
+def load_config_file(path: str | Path) -> dict:
+    """The config sections of a ``--config`` file: a YAML of sections, or an avatar's sidecar JSON
+    (its resolved ``config``, so the sidecar reproduces the asset), without a ``preset`` key."""
+    data = load_yaml(path)
+    if "config" in data and "prompt" in data:  # an avatar's sidecar JSON: reuse its resolved config
+        data = data["config"]
+    data.pop("preset", None)
+    return data
+
+
 def _coerce(value: Any, tp: Any, key: str) -> Any:
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
