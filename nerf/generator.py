@@ -38,7 +38,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from nerf.artifacts import REGIONS
-from nerf.avatar_spec import (
+from nerf.synthetic.avatar_spec import (
     ACCESSORIES,
     AGES,
     BUILDS,

@@ -3,6 +3,7 @@ step samples two grids instead of evaluating ~27 primitives per sample."""
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from nerf.template import TemplateParams, albedo, bounds, primitive_distances, primitives
@@ -47,6 +48,10 @@ class BakedPrior(nn.Module):
 
     def sample(self, u: Tensor) -> tuple[Tensor, Tensor]:
         """SDF Float[N] and albedo logits Float[N,3] at box coords ``u`` Float[N,3] in [-1,1]."""
-        from nerf.fields.base import grid_sample_3d
-
         return grid_sample_3d(self.sdf_grid, u)[:, 0], grid_sample_3d(self.logit_grid, u)
+
+
+def grid_sample_3d(grid: Tensor, u: Tensor) -> Tensor:
+    """Trilinear lookup of ``grid`` Float[1,C,D,H,W] at box coords ``u`` Float[N,3] in [-1,1]: Float[N,C]."""
+    out = F.grid_sample(grid, u.view(1, -1, 1, 1, 3), mode="bilinear", padding_mode="border", align_corners=True)
+    return out.view(grid.shape[1], -1).T

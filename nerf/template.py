@@ -22,7 +22,7 @@ import torch
 from torch import Tensor
 
 from nerf.artifacts import REGIONS, Skeleton
-from nerf.avatar_spec import BUILD_W, COLORS, HAIR_COLORS, PATTERNS, SKIN_TONES, AvatarSpec, covers_legs
+from nerf.synthetic.avatar_spec import BUILD_W, COLORS, HAIR_COLORS, PATTERNS, SKIN_TONES, AvatarSpec, covers_legs
 
 R = {name: i for i, name in enumerate(REGIONS)}
 JOINT_NAMES: tuple[str, ...] = (

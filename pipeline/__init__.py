@@ -1,4 +1,9 @@
-"""avatarforge.pipeline: encoders, fusion, guidance, ``generate``, batch and the CLI."""
+"""avatarforge.pipeline: encoders, fusion, guidance, ``generate``, batch, evaluation and the CLI."""
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from importlib import metadata
+
+try:
+    __version__ = metadata.version("avatarforge")
+except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "0+unknown"

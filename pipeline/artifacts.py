@@ -23,7 +23,7 @@ class TextFeatures:
     unknown: list[str] = field(default_factory=list)
     """Parts of the prompt the text encoder has no token for (emoji, most symbols): they say nothing."""
     clauses: list[str] = field(default_factory=list)
-    """The prompt's clauses (``pipeline.clauses.split_clauses``)."""
+    """The prompt's clauses (``nerf.synthetic.clauses.split_clauses``)."""
     clause_embeddings: Tensor | None = None
     """Float[C, D] L2-normalised embeddings of ``clauses``."""
 

@@ -6,7 +6,7 @@ Three measurements, all in one process with the same loaded models:
 
 1. a full ``AvatarForge.generate`` with the preset (``end_to_end_s``; its stage timings, with
    the texture stage split into retrieval / UV / bake / rig by wrapping those functions);
-2. one optimisation step exactly as :func:`pipeline.optimize.refine` runs it (``step_s``), and
+2. one optimisation step exactly as :func:`pipeline.refine.refine` runs it (``step_s``), and
    the same step instrumented: field query, the rest of rendering, guidance forward, backward,
    optimiser update;
 3. the two models alone on the step's own inputs: the field forward+backward on the step's
@@ -18,7 +18,6 @@ Every timing is the median of ``repeats`` runs after ``warmup`` runs; CUDA is sy
 """
 from __future__ import annotations
 
-import json
 import os
 import platform
 import resource
@@ -109,7 +108,7 @@ def _wrapped(timings: dict[str, float], targets: list[tuple[object, str, str]]):
 def time_generate(forge, config: GenerateConfig, prompt: str) -> dict:
     """A full ``generate`` into a temp folder: wall time, stage timings, refinement figures."""
     import texture.assemble as assemble
-    import texture.pipeline as tpipe
+    import texture.texturer as tpipe
 
     sub: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="avatarforge-bench-") as tmp:
@@ -133,7 +132,7 @@ def time_step(forge, config: GenerateConfig, prompt: str, repeats: int, warmup: 
     """One refinement step, whole and split, and the field and guidance alone on its inputs."""
     from nerf.render import render_views
     from pipeline.guidance import make_guidance
-    from pipeline.optimize import background_pool, random_views
+    from pipeline.refine import background_pool, random_views
 
     dev = forge.device
     cfg0 = replace(config, optim=replace(config.optim, steps=0))
@@ -280,20 +279,3 @@ def print_report(report: dict) -> None:
     Console().print(tab)
     print(f"machine: {m['cpu']}, {m['cores']} cores, torch {m['torch']} ({m['torch_threads']} threads), "
           f"gpu {m['gpu'] or 'none'}, load average {m['load_avg_1m']} -> {m['load_avg_1m_end']}")
-
-
-def cmd_bench(args) -> int:
-    from pipeline.cli import resolve_from_args
-    from pipeline.inputs import InputError
-    from texture.atomic import atomic_write_bytes
-
-    if args.steps is not None and args.steps < 0:
-        raise InputError(f"--steps {args.steps}: must be 0 or more")
-    config = resolve_from_args(args)
-    report = run_bench(config, BenchConfig(), preset=args.preset)
-    print_report(report)
-    if args.json:
-        path = Path(args.json)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(path, json.dumps(report, indent=2).encode())
-    return 0

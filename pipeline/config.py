@@ -17,9 +17,9 @@ from nerf.render import RenderConfig
 from pipeline.config_io import apply_dict, apply_override, check_tree, load_config_file, load_preset
 from pipeline.fusion import FusionConfig
 from pipeline.guidance.base import GuidanceConfig
-from pipeline.optimize import OptimConfig
-from texture.export_glb import ExportConfig
-from texture.pipeline import TextureConfig
+from pipeline.refine import OptimConfig
+from texture.gltf.config import ExportConfig
+from texture.texturer import TextureConfig
 
 DEFAULT_PRESET = "cpu"
 

@@ -5,7 +5,7 @@ width is derived from the encoder (2 x embed_dim). A missing image is a zero vec
 a presence flag (the generator is trained with modality dropout).
 
 Beside the whole prompt's embedding it reads the embeddings of the prompt's clauses
-(:mod:`pipeline.clauses`) as a set: a shared per-clause MLP, summed over the clauses
+(:mod:`nerf.synthetic.clauses`) as a set: a shared per-clause MLP, summed over the clauses
 (Deep Sets). The whole-prompt embedding says which colours and garments occur; the clauses
 say which colour goes with which garment ("a red shirt", "blue trousers"). The clause sum is
 also appended to the code z, so the generator's linear shortcut can add each clause's own

@@ -28,17 +28,17 @@ from nerf.artifacts import REGIONS
 from nerf.fields import make_field
 from nerf.mesh import extract_mesh
 from nerf.prior import BakedPrior
+from nerf.synthetic.clauses import split_clauses
 from nerf.template import TemplateParams, primitive_distances, primitives, region_weights, skeleton
 from pipeline import __version__
+from pipeline.amortised import AmortisedModel
 from pipeline.artifacts import AmortisedAvatar, AvatarResult, Conditioning, ImageFeatures, TextFeatures
-from pipeline.clauses import split_clauses
-from pipeline.clip_encoder import ClipEncoder
 from pipeline.config import GenerateConfig
 from pipeline.config_io import check_tree
-from pipeline.generator_model import AmortisedModel
+from pipeline.encoders.clip_encoder import ClipEncoder
 from pipeline.guidance import make_guidance
 from pipeline.inputs import InputError, check_output, clean_prompt, load_image, resolve_device
-from pipeline.optimize import refine
+from pipeline.refine import refine
 from texture.atomic import atomic_write_bytes, staged
 
 log = logging.getLogger("avatarforge")
@@ -160,7 +160,7 @@ class AvatarForge:
     def mesh_and_texture(self, prompt: str, text: TextFeatures, ref: ImageFeatures, params: TemplateParams, field,
                          config: GenerateConfig, image: str | None = None, timer: "Timer | None" = None):
         """Marching cubes, then the retrieval texturer and the rig: (MeshArtifact, RiggedMesh, texture info)."""
-        from texture.pipeline import texture_and_rig
+        from texture.texturer import texture_and_rig
 
         timer = timer or Timer()
         prior = field.prior
@@ -178,7 +178,7 @@ class AvatarForge:
     # -------------------------------------------------------------- run
     def generate(self, prompt: str, out: str | os.PathLike, config: GenerateConfig, image: str | None = None,
                  progress: Callable[[int, dict], None] | None = None) -> AvatarResult:
-        from texture.export_glb import export_glb
+        from texture.gltf.export import export_glb
         from texture.preview import render_preview
 
         prompt = clean_prompt(prompt)
@@ -238,7 +238,8 @@ class AvatarForge:
                 atomic_write_bytes(stage / preview_path.name, render_preview(rigged))
             with timer("export"):
                 stats = export_glb(rigged, stage / out.name, config.export,
-                                   extras={"prompt": prompt, "seed": config.seed, "sidecar": json_path.name})
+                                   extras={"prompt": prompt, "seed": config.seed, "sidecar": json_path.name},
+                                   generator=f"avatarforge {__version__}")
             for s in (stats, *stats["lods"]):  # where the files will be
                 s["path"] = str(out.parent / Path(s["path"]).name)
             sidecar["export"] = stats

@@ -58,7 +58,7 @@ def check_output(path: str | os.PathLike) -> Path:
 
 def load_image(path: str | os.PathLike, max_pixels: int = 40_000_000):
     """Open a reference image safely: exists, is an image, not truncated, not absurdly large."""
-    from texture.library_scan import SkipFile, open_image
+    from texture.library.scan import SkipFile, open_image
 
     p = Path(path).expanduser()
     if p.is_dir():

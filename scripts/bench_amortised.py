@@ -33,9 +33,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 PROMPT = "a tall knight in a red tunic"
-IMPORTS = ("import pipeline.generate, pipeline.embedded_clip, tokenizers, safetensors.torch, trimesh, "
+IMPORTS = ("import pipeline.generate, pipeline.encoders.embedded, tokenizers, safetensors.torch, trimesh, "
            "nerfstudio.cameras.rays, nerfstudio.model_components.ray_samplers")
-OPEN_CLIP_IMPORTS = (IMPORTS + "; from pipeline.clip_models import import_open_clip; import_open_clip(); "
+OPEN_CLIP_IMPORTS = (IMPORTS + "; from pipeline.encoders.models import import_open_clip; import_open_clip(); "
                      "import transformers.models.bert.modeling_bert")
 CLI = "import sys; from pipeline.cli import main; raise SystemExit(main(sys.argv[1:]))"
 

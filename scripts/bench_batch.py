@@ -32,8 +32,8 @@ PROMPTS = [
 
 
 def run_one(backend: str, workers: int, n: int, preset: str, sets: list[str]) -> dict:
-    from pipeline.batch import BatchConfig, run_batch
-    from pipeline.batch_items import ItemDefaults
+    from pipeline.batch.items import ItemDefaults
+    from pipeline.batch.run import BatchConfig, run_batch
 
     with tempfile.TemporaryDirectory(prefix="avatarforge-bench-") as tmp:
         prompts = Path(tmp) / "prompts.txt"

@@ -21,20 +21,20 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from texture import library_search  # noqa: E402
-from texture.library_index import IndexConfig, index_library  # noqa: E402
-from texture.library_search import LibraryIndex  # noqa: E402
-from texture.swatches import MATERIALS, render_swatch  # noqa: E402
+from texture.library import search as library_search  # noqa: E402
+from texture.library.index import IndexConfig, index_library  # noqa: E402
+from texture.library.search import LibraryIndex  # noqa: E402
+from texture.library.swatches import MATERIALS, render_swatch  # noqa: E402
 
 
 def make_embedder(name: str):
     import open_clip
     import torch
 
-    from texture.embedder import OpenClipEmbedder
+    from texture.library.embedder import OpenClipEmbedder
 
     if name.startswith("avatarforge-"):  # the project's embedded architectures live in pipeline
-        from pipeline.clip_models import register_embedded
+        from pipeline.encoders.models import register_embedded
         register_embedded()
     torch.manual_seed(0)
     model, _, preprocess = open_clip.create_model_and_transforms(name, pretrained=None)

@@ -24,11 +24,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nerf.avatar_spec import AGES, BUILD_W, HEIGHT_M, PATTERNS  # noqa: E402
-from nerf.corpus import spec_from_dict  # noqa: E402
+from nerf.synthetic.avatar_spec import AGES, BUILD_W, HEIGHT_M, PATTERNS  # noqa: E402
+from nerf.synthetic.corpus import spec_from_dict  # noqa: E402
 from nerf.template import R, TemplateParams, shape_from_spec  # noqa: E402
 from pipeline.config import resolve_config  # noqa: E402
-from pipeline.eval_cli import DEFAULT_PROMPTS, read_prompt_file  # noqa: E402
+from pipeline.eval.runner import DEFAULT_PROMPTS, read_prompt_file  # noqa: E402
 
 COLOR_REGION = {"upper_color": "upper", "lower_color": "lower", "headwear_color": "headwear",
                 "hair_color": "hair", "accessory_color": "accessory"}

@@ -1,12 +1,12 @@
 #!/usr/bin/env python
 """Render the synthetic avatar corpus the embedded CLIP model and the generator learn from.
 
-Each avatar is drawn from the attribute space (nerf.avatar_spec), rendered from random
+Each avatar is drawn from the attribute space (nerf.synthetic.avatar_spec), rendered from random
 views, lighting and backgrounds with the project's surface renderer, and captioned
-from three disjoint template groups (train / evaluator / heldout, nerf.captions).
+from three disjoint template groups (train / evaluator / heldout, nerf.synthetic.captions).
 Attribute combinations whose hash falls in the held-out bucket go to the test split
 only, so test prompts are unseen in content and in wording. Material swatches from
-texture.swatches are added with material captions.
+texture.library.swatches are added with material captions.
 
     python scripts/make_corpus.py --out data/corpus --avatars 8000 --views 4
 
@@ -29,16 +29,16 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nerf.corpus import render_avatar  # noqa: E402
+from nerf.synthetic.corpus import render_avatar  # noqa: E402
 
 
 def render_swatch(i: int, seed: int, size: int) -> dict | None:
     try:
-        from texture.swatches import MATERIALS, swatch_caption
-        from texture.swatches import render_swatch as rs
+        from texture.library.swatches import MATERIALS, swatch_caption
+        from texture.library.swatches import render_swatch as rs
     except ImportError:
         return None
-    from nerf.avatar_spec import GARMENT_COLORS
+    from nerf.synthetic.avatar_spec import GARMENT_COLORS
 
     rng = random.Random(seed * 7_000_001 + i)
     mat, col = rng.choice(MATERIALS), rng.choice(GARMENT_COLORS)

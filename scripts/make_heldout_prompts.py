@@ -1,10 +1,10 @@
 #!/usr/bin/env python
 """Write the shipped held-out prompt file (pipeline/assets/heldout_prompts.jsonl).
 
-Avatars come only from the held-out attribute combinations (nerf.corpus.is_heldout) and
+Avatars come only from the held-out attribute combinations (nerf.synthetic.corpus.is_heldout) and
 captions only from the held-out template group, fully described, so neither the shipped
 model nor the evaluator has seen their content or wording. No two prompts name the same
-attributes (``nerf.captions.caption(named=...)``; synonyms count as the same): R-precision
+attributes (``nerf.synthetic.captions.caption(named=...)``; synonyms count as the same): R-precision
 asks each avatar to retrieve its own prompt, and between two prompts that mean the same even
 a perfect evaluator can only guess. Each line: {"prompt", "spec", "named"}.
 
@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nerf.avatar_spec import sample_spec  # noqa: E402
-from nerf.captions import caption  # noqa: E402
-from nerf.corpus import is_heldout  # noqa: E402
+from nerf.synthetic.avatar_spec import sample_spec  # noqa: E402
+from nerf.synthetic.captions import caption  # noqa: E402
+from nerf.synthetic.corpus import is_heldout  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "pipeline" / "assets" / "heldout_prompts.jsonl"
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nerf.avatar_spec import COLORS  # noqa: E402
-from texture.swatches import MATERIALS, library_filename, render_swatch  # noqa: E402
+from nerf.synthetic.avatar_spec import COLORS  # noqa: E402
+from texture.library.swatches import MATERIALS, library_filename, render_swatch  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "texture" / "assets" / "library"
 #: Combinations left out of the shipped library (metallic colours only make sense as hard materials).

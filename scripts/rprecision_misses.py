@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline.eval_cli import DEFAULT_PROMPTS, read_prompt_file  # noqa: E402
+from pipeline.eval.runner import DEFAULT_PROMPTS, read_prompt_file  # noqa: E402
 
 
 def differing(a: dict, b: dict) -> list[str]:

@@ -29,9 +29,9 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nerf.corpus import apply_split  # noqa: E402
-from pipeline import clip_models  # noqa: E402
-from pipeline.evaluation import recall_at_k, zero_shot_accuracy  # noqa: E402
+from nerf.synthetic.corpus import apply_split  # noqa: E402
+from pipeline.encoders import models as clip_models  # noqa: E402
+from pipeline.eval.metrics import recall_at_k, zero_shot_accuracy  # noqa: E402
 
 SCRATCH = "avatarforge-vit16-scratchtext"
 

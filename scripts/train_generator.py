@@ -10,13 +10,13 @@ caption (what ``generate`` uses without ``--image``), or nothing (modality dropo
 text-only works); sometimes the text is dropped instead, so a reference image alone steers
 the avatar. Without the library case the model met that reference only at inference, and
 it moved the body: a silver metal swatch made "a knight" a child.
-A share of the captions name no colour at all (``nerf.captions.caption(colors=False)``):
+A share of the captions name no colour at all (``nerf.synthetic.captions.caption(colors=False)``):
 with those, only the reference can tell the colours, which is what teaches the model to
 take an outfit's colours from a user's ``--image`` when the prompt does not name them.
-Another share are terse (``nerf.captions.short_caption``: "a knight", "a stout wizard in a
+Another share are terse (``nerf.synthetic.captions.short_caption``: "a knight", "a stout wizard in a
 purple robe"), so that what users type is not outside what the model saw.
 The text comes in twice: the whole caption's embedding, and the embeddings of its clauses
-(``pipeline.clauses.split_clauses``: "a red shirt", "blue trousers"), which the FusionMLP
+(``nerf.synthetic.clauses.split_clauses``: "a red shirt", "blue trousers"), which the FusionMLP
 reads as a set; they tell which colour goes with which garment.
 Targets: the template parameters of the avatar (shape regression,
 garment/headwear/hair/pattern classes, accessories; region colours as classes over
@@ -39,15 +39,15 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from nerf.artifacts import REGIONS  # noqa: E402
-from nerf.avatar_spec import COLORS  # noqa: E402
-from nerf.captions import caption, short_caption  # noqa: E402
-from nerf.corpus import apply_split, spec_from_dict  # noqa: E402
 from nerf.generator import HEADS, decoded_colors, targets  # noqa: E402
+from nerf.synthetic.avatar_spec import COLORS  # noqa: E402
+from nerf.synthetic.captions import caption, short_caption  # noqa: E402
+from nerf.synthetic.clauses import MAX_CLAUSES, split_clauses  # noqa: E402
+from nerf.synthetic.corpus import apply_split, spec_from_dict  # noqa: E402
 from nerf.template import SHAPE_MAX, SHAPE_MIN  # noqa: E402
-from pipeline.clauses import MAX_CLAUSES, split_clauses  # noqa: E402
-from pipeline.clip_encoder import ClipEncoder  # noqa: E402
+from pipeline.amortised import AmortisedModel, weights_path  # noqa: E402
 from pipeline.config import GenerateConfig  # noqa: E402
-from pipeline.generator_model import AmortisedModel, weights_path  # noqa: E402
+from pipeline.encoders.clip_encoder import ClipEncoder  # noqa: E402
 from texture.library import open_library  # noqa: E402
 
 P_TEXT_ONLY, P_LIBRARY, P_RENDER, P_SWATCH, P_IMAGE_ONLY = 0.2, 0.2, 0.3, 0.2, 0.1

@@ -14,8 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline import clip_models  # noqa: E402
-from pipeline.eval_cli import ROWS  # noqa: E402
+from pipeline.encoders import models as clip_models  # noqa: E402
+from pipeline.eval.runner import ROWS  # noqa: E402
 
 ASSETS = ROOT / "pipeline" / "assets"
 
@@ -74,7 +74,7 @@ def main(argv=None) -> int:
     if (a.corpus / "meta.jsonl").is_file():  # splits under the current held-out rule (what training used)
         from collections import Counter
 
-        from nerf.corpus import apply_split
+        from nerf.synthetic.corpus import apply_split
 
         metas = [json.loads(line) for line in open(a.corpus / "meta.jsonl")]
         apply_split(metas)
@@ -84,12 +84,12 @@ def main(argv=None) -> int:
     data = ["## Data", "",
             f"Synthetic corpus from `scripts/make_corpus.py` (seed {info.get('seed', '?')}): "
            f"{info.get('avatars', '?')} procedural humanoid avatars x {info.get('views', '?')} random views "
-           f"({info.get('size', '?')} px, random lighting and backgrounds, rendered by `nerf.surface_render`) "
-           f"and {info.get('swatches', '?')} material swatch close-ups (`texture.swatches`): "
+           f"({info.get('size', '?')} px, random lighting and backgrounds, rendered by `nerf.synthetic.surface_render`) "
+           f"and {info.get('swatches', '?')} material swatch close-ups (`texture.library.swatches`): "
            f"{info.get('images', '?')} images, split {info.get('splits', {})}. Captions come from an attribute "
-           "grammar (`nerf.captions`) with three disjoint template groups: `train` (shipped model), `evaluator` "
+           "grammar (`nerf.synthetic.captions`) with three disjoint template groups: `train` (shipped model), `evaluator` "
            "(evaluator model) and `heldout` (test prompts only). About 1 in 7 attribute combinations is held out "
-           "of training entirely (`nerf.corpus.is_heldout`): (upper colour, garment, lower colour) for plain "
+           "of training entirely (`nerf.synthetic.corpus.is_heldout`): (upper colour, garment, lower colour) for plain "
            "avatars, (archetype, height, build, age) for archetypes, so every archetype is trained on and each "
            "is tested on unseen builds and heights.", ""]
     # without the corpus (data/ is not committed) the counts would read '?': keep the card's own Data section
@@ -103,7 +103,7 @@ def main(argv=None) -> int:
            "projection and the logit scale train, and only those are stored in the safetensors (fp16); "
            "loading takes the text tower's weights from that package and checks every other key. Training "
            "builds the models through open_clip; the pipeline loads the same files into "
-           "`pipeline/embedded_clip.py`, the architecture in plain torch with the same parameter names, whose "
+           "`pipeline/encoders/embedded.py`, the architecture in plain torch with the same parameter names, whose "
            "tokens, features and image gradients tests check against the open_clip build.", ""]
     for name in (clip_models.DEFAULT_MODEL, clip_models.EVALUATOR_MODEL):
         log = load(ASSETS / f"{name}.train.json")

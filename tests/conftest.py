@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # set before torch is imported (see pipeline/cli.py)
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # set before torch is imported (see pipeline/cli/main.py)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,7 +22,7 @@ def gltf_validator() -> Path:
     Skips when Node.js/npm are missing or the install fails (e.g. offline); set
     ``AVATARFORGE_GLTF_VALIDATOR`` to a node_modules folder to use an existing install.
     """
-    from texture.validate import ensure_validator
+    from texture.gltf.validate import ensure_validator
 
     try:
         return ensure_validator()

@@ -6,19 +6,16 @@ coarser level from a finished asset (decimate, re-unwrap, re-bake from the finer
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from nerf.artifacts import MeshArtifact
 from texture.artifacts import RiggedMesh
 from texture.bake import BakeConfig, ColorFn, bake
+from texture.gltf.config import ExportConfig
 from texture.raster import rasterize
 from texture.skinning import skin
 from texture.uv import UVConfig, unwrap
-
-if TYPE_CHECKING:
-    from texture.export_glb import ExportConfig
 
 
 def _nearest(src: np.ndarray, query: np.ndarray) -> np.ndarray:
@@ -27,7 +24,7 @@ def _nearest(src: np.ndarray, query: np.ndarray) -> np.ndarray:
     return cKDTree(src).query(query, k=1)[1]
 
 
-def build_rigged(mesh: MeshArtifact, config: "ExportConfig | None" = None, color_fn: ColorFn | None = None,
+def build_rigged(mesh: MeshArtifact, config: ExportConfig | None = None, color_fn: ColorFn | None = None,
                  ) -> RiggedMesh:
     """UV-unwrap, bake (vertex colours or ``color_fn``) and skin ``mesh`` per ``config``.
 
@@ -35,7 +32,6 @@ def build_rigged(mesh: MeshArtifact, config: "ExportConfig | None" = None, color
     regions are carried over from the nearest original vertex.
     """
     from nerf.mesh_ops import decimate
-    from texture.export_glb import ExportConfig
 
     cfg = config or ExportConfig()
     cfg.check()
@@ -60,7 +56,7 @@ def texel_cloud(rigged: RiggedMesh) -> tuple[np.ndarray, np.ndarray]:
     return pts, cols
 
 
-def make_lod(rigged: RiggedMesh, triangles: int, texture_size: int, config: "ExportConfig") -> RiggedMesh:
+def make_lod(rigged: RiggedMesh, triangles: int, texture_size: int, config: ExportConfig) -> RiggedMesh:
     """A coarser copy of ``rigged``: ``triangles`` faces, a ``texture_size`` texture baked from the original."""
     from nerf.mesh_ops import decimate
 

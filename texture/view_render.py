@@ -4,7 +4,7 @@
 texture -- instead of the refined field. Perspective projection with the same eye, target and field
 of view as ``nerf.cameras.rays`` (pixel centres at +0.5, row 0 at the top), one sample per pixel
 (like the surface renderer the corpus comes from), a z-buffer, perspective-correct texture
-coordinates, nearest texel, and the surface renderer's shading (``nerf.surface_render.Lighting``:
+coordinates, nearest texel, and the surface renderer's shading (``nerf.synthetic.surface_render.Lighting``:
 ambient plus Lambertian, with the camera-facing fill it uses; no specular, the texture carries no
 metalness).
 """
@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from nerf.cameras import TARGET, View
-from nerf.surface_render import Lighting
+from nerf.synthetic.surface_render import Lighting
 from texture.artifacts import TexturedMesh
 from texture.preview import fragment_albedo, fragment_normals
 from texture.raster import nearest_fragments, rasterize
@@ -74,7 +74,7 @@ def render_mesh_view(mesh: TexturedMesh, view: View, size: int, background: np.n
 def render_mesh(mesh: TexturedMesh, views: list[View], size: int = 64, backgrounds: torch.Tensor | None = None,
                 lighting: Lighting | None = None) -> torch.Tensor:
     """Float[V, size, size, 3] in [0, 1]: ``mesh`` from each of ``views`` (white background by default),
-    the same signature and conventions as ``nerf.surface_render.render_template``."""
+    the same signature and conventions as ``nerf.synthetic.surface_render.render_template``."""
     lighting = lighting or Lighting()
     bg = np.ones((len(views), size, size, 3)) if backgrounds is None else backgrounds.double().cpu().numpy()
     out = [render_mesh_view(mesh, v, size, bg[i], lighting) for i, v in enumerate(views)]

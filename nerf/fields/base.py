@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
-from nerf.prior import BakedPrior
+from nerf.prior import BakedPrior, grid_sample_3d
 
 
 @dataclass
@@ -115,9 +114,3 @@ class TemplateField(nn.Module):
 
     def regularizer(self) -> Tensor:
         return self.residual.regularizer()
-
-
-def grid_sample_3d(grid: Tensor, u: Tensor) -> Tensor:
-    """Trilinear lookup of ``grid`` Float[1,C,D,H,W] at box coords ``u`` Float[N,3] in [-1,1]: Float[N,C]."""
-    out = F.grid_sample(grid, u.view(1, -1, 1, 1, 3), mode="bilinear", padding_mode="border", align_corners=True)
-    return out.view(grid.shape[1], -1).T

@@ -4,7 +4,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from nerf.fields.base import FieldConfig, grid_sample_3d
+from nerf.fields.base import FieldConfig
+from nerf.prior import grid_sample_3d
 
 
 class GridResidual(nn.Module):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import re
 
-from nerf.captions import BUILD_WORDS, HEAD_WORDS, HEIGHT_WORDS, LOWER_WORDS, UPPER_WORDS
+from nerf.synthetic.captions import BUILD_WORDS, HEAD_WORDS, HEIGHT_WORDS, LOWER_WORDS, UPPER_WORDS
 
 BODY_WORDS = {"height": HEIGHT_WORDS, "build": BUILD_WORDS}
 """attribute -> class -> synonyms, of the attributes a counterfactual changes."""

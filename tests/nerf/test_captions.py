@@ -3,10 +3,10 @@ import json
 import random
 import re
 
-from nerf.avatar_spec import COLORS, sample_spec
-from nerf.captions import HEAD_WORDS, UPPER_WORDS, caption
-from nerf.corpus import is_heldout, spec_from_dict
-from pipeline.eval_cli import DEFAULT_PROMPTS
+from nerf.synthetic.avatar_spec import COLORS, sample_spec
+from nerf.synthetic.captions import HEAD_WORDS, UPPER_WORDS, caption
+from nerf.synthetic.corpus import is_heldout, spec_from_dict
+from pipeline.eval.runner import DEFAULT_PROMPTS
 
 
 def test_recording_what_is_named_leaves_captions_unchanged():

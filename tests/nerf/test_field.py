@@ -3,9 +3,9 @@ import random
 
 import torch
 
-from nerf.avatar_spec import AvatarSpec, sample_spec
 from nerf.fields import FieldConfig, make_field
 from nerf.prior import BakedPrior
+from nerf.synthetic.avatar_spec import AvatarSpec, sample_spec
 from nerf.template import TemplateParams, primitives, sdf
 
 

@@ -5,8 +5,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from nerf.avatar_spec import AGES, BUILDS, HEIGHTS, AvatarSpec
 from nerf.generator import ShapeGenerator, body_shape, body_table
+from nerf.synthetic.avatar_spec import AGES, BUILDS, HEIGHTS, AvatarSpec
 from nerf.template import shape_from_spec
 
 

@@ -7,9 +7,9 @@ import torch
 import trimesh
 
 from nerf.artifacts import REGIONS, Skeleton
-from nerf.avatar_spec import COLORS, AvatarSpec, apply_archetype
 from nerf.mesh import MeshConfig, extract_mesh, template_query
 from nerf.mesh_ops import MIN_AREA
+from nerf.synthetic.avatar_spec import COLORS, AvatarSpec, apply_archetype
 from nerf.template import TemplateParams, bounds, skeleton
 
 SPECS = {

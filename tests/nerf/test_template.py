@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from nerf.avatar_spec import AvatarSpec, apply_archetype, sample_spec
-from nerf.corpus import is_heldout, render_avatar
+from nerf.synthetic.avatar_spec import AvatarSpec, apply_archetype, sample_spec
+from nerf.synthetic.corpus import is_heldout, render_avatar
 from nerf.template import (
     JOINT_NAMES,
     JOINT_PARENTS,
@@ -103,7 +103,7 @@ def test_every_archetype_is_both_trained_on_and_held_out():
     """Held-out combinations must never remove a whole archetype from training."""
     import random
 
-    from nerf.avatar_spec import ARCHETYPES, sample_spec
+    from nerf.synthetic.avatar_spec import ARCHETYPES, sample_spec
 
     seen: dict[str, set] = {a: set() for a in ARCHETYPES}
     rng = random.Random(0)

@@ -77,7 +77,7 @@ def test_each_colour_goes_to_the_garment_it_is_named_with(forge):
     clause voting for a (region, colour) pair, 108)."""
     from itertools import permutations
 
-    from nerf.avatar_spec import COLORS
+    from nerf.synthetic.avatar_spec import COLORS
 
     cfg = resolve_config("tiny")
     right = total = 0
@@ -99,8 +99,8 @@ def test_each_height_and_build_word_lands_on_its_class(forge):
     the proportion of its class (nearest of ``HEIGHT_M`` / ``BUILD_W``), not a compromise: the
     generator that regressed the proportions put "a tall doctor in a white robe with short brown
     hair" at 1.68 m, nearer average (1.72) than tall (1.92); 8 of these 56 missed."""
-    from nerf.avatar_spec import BUILD_W, HEIGHT_M
-    from nerf.captions import BUILD_WORDS, HEIGHT_WORDS
+    from nerf.synthetic.avatar_spec import BUILD_W, HEIGHT_M
+    from nerf.synthetic.captions import BUILD_WORDS, HEIGHT_WORDS
 
     outfits = ("a {} person in a red shirt and blue trousers", "a {} knight in a silver armour",
                "a {} doctor in a white robe with short brown hair", "a {} woman in a green dress and a gold crown")
@@ -119,7 +119,7 @@ def test_each_height_and_build_word_lands_on_its_class(forge):
 def test_a_bare_subject_is_an_adult_of_average_height(forge):
     """What users type first: "a knight". The generator that regressed the proportions drew a
     child for it (1.29 m, a child's head), and for a bare wizard, king, ninja or soldier too."""
-    from nerf.avatar_spec import ARCHETYPES, HEIGHT_M, AvatarSpec
+    from nerf.synthetic.avatar_spec import ARCHETYPES, HEIGHT_M, AvatarSpec
     from nerf.template import shape_from_spec
 
     child_head = shape_from_spec(AvatarSpec(age="child"))[2]

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.batch import BatchConfig, _todo, clean_stale, run_batch
-from pipeline.batch_items import ItemDefaults, plan_items
-from pipeline.batch_manifest import MANIFEST, Manifest, Record, file_sha256
-from pipeline.batch_parse import read_prompts
-from pipeline.batch_report import write_index
-from pipeline.batch_worker import ForgeCache, produce
+from pipeline.batch.items import ItemDefaults, plan_items
+from pipeline.batch.manifest import MANIFEST, Manifest, Record, file_sha256
+from pipeline.batch.parse import read_prompts
+from pipeline.batch.report import write_index
+from pipeline.batch.run import BatchConfig, _todo, clean_stale, run_batch
+from pipeline.batch.worker import ForgeCache, produce
 from pipeline.cli import main
 from pipeline.inputs import InputError, safe_name
 
@@ -231,7 +231,7 @@ def test_bad_flags_files_and_folders_exit_2(tmp_path, capsys):
 
 
 def test_ray_missing_gives_an_install_hint(monkeypatch):
-    from pipeline.batch_ray import import_ray
+    from pipeline.batch.ray_backend import import_ray
 
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(InputError, match=r"pip install 'avatarforge\[ray\]'"):
@@ -303,7 +303,7 @@ def killed_then_resumed(tmp_path_factory):
 
 
 def test_killed_batch_resumes_to_complete_valid_outputs(killed_then_resumed, gltf_validator):
-    from texture.validate import validate_many
+    from texture.gltf.validate import validate_many
 
     out, done, killed_ok, _ = killed_then_resumed
     assert done.returncode == 1, done.stderr[-2000:]  # the two bad lines are failures
@@ -330,7 +330,7 @@ def test_killed_batch_resumes_to_complete_valid_outputs(killed_then_resumed, glt
 @pytest.fixture(scope="session")
 def local_ray():
     ray = pytest.importorskip("ray")
-    from pipeline.batch_ray import RAY_SLOW_START
+    from pipeline.batch.ray_backend import RAY_SLOW_START
 
     for var, value in RAY_SLOW_START.items():
         os.environ.setdefault(var, value)

@@ -4,13 +4,13 @@ import json
 import pytest
 import torch
 
-from nerf.avatar_spec import AvatarSpec
 from nerf.cameras import View
-from nerf.surface_render import Lighting, render_template
+from nerf.synthetic.avatar_spec import AvatarSpec
+from nerf.synthetic.surface_render import Lighting, render_template
 from nerf.template import TemplateParams
-from pipeline import clip_models
-from pipeline.clip_encoder import ClipEncoder
-from pipeline.clip_models import WeightsError
+from pipeline.encoders import models as clip_models
+from pipeline.encoders.clip_encoder import ClipEncoder
+from pipeline.encoders.models import WeightsError
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +89,7 @@ def test_hub_weights_offline_say_how_to_pass_a_file(monkeypatch):
 
 
 def test_the_cli_stays_offline_unless_asked_for_hub_weights(tmp_path):
-    from pipeline.cli import _asks_for_hub_weights, build_parser
+    from pipeline.cli.main import _asks_for_hub_weights, build_parser
 
     weights = tmp_path / "w.safetensors"
     weights.write_bytes(b"")
@@ -122,7 +122,7 @@ def test_open_clip_import_skips_the_wandb_probe_only_while_importing():
     import subprocess
     import sys
 
-    code = ("import sys; from pipeline.clip_models import import_open_clip; import_open_clip(); "
+    code = ("import sys; from pipeline.encoders.models import import_open_clip; import_open_clip(); "
             "assert 'open_clip' in sys.modules and 'wandb' not in sys.modules, sorted(sys.modules)[:5]; "
             "import importlib.util; assert importlib.util.find_spec('wandb') is not None")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=300)

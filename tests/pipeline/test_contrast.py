@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from pipeline.clip_encoder import ClipEncoder
+from pipeline.encoders.clip_encoder import ClipEncoder
 from pipeline.guidance import GuidanceConfig, make_guidance
 from pipeline.guidance.contrast import counterfactual_prompts
 

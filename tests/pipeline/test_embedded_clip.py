@@ -6,9 +6,9 @@ import pytest
 import torch
 from PIL import Image
 
-from pipeline import clip_models
-from pipeline.clip_encoder import ClipEncoder
-from pipeline.embedded_clip import EmbeddedCLIP, MiniLMTokenizer
+from pipeline.encoders import models as clip_models
+from pipeline.encoders.clip_encoder import ClipEncoder
+from pipeline.encoders.embedded import EmbeddedCLIP, MiniLMTokenizer
 
 TEXTS = [
     "a tall knight in a red tunic",
@@ -74,7 +74,7 @@ def test_encoder_matches_open_clip_on_images_and_text():
 
 
 def test_default_encoder_imports_no_open_clip_torchvision_or_transformers():
-    code = ("import sys; from pipeline.clip_encoder import ClipEncoder; e = ClipEncoder.load(); "
+    code = ("import sys; from pipeline.encoders.clip_encoder import ClipEncoder; e = ClipEncoder.load(); "
             "e.encode_texts(['a red shirt']); "
             "print(sorted(m for m in ('open_clip', 'torchvision', 'transformers', 'timm') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -92,7 +92,7 @@ def test_registering_the_embedded_models_with_open_clip_leaves_no_temporary_fold
     (one per process piled up in /tmp), and the models must still build after open_clip rescans its paths."""
     script = (
         "import open_clip, sys\n"
-        "from pipeline import clip_models\n"
+        "from pipeline.encoders import models as clip_models\n"
         "clip_models.load_embedded(clip_models.DEFAULT_MODEL, backend='open_clip')\n"
         "open_clip.add_model_config(sys.argv[1])  # a user's configs: open_clip rescans every path\n"
         "clip_models.build_embedded(clip_models.EVALUATOR_MODEL)\n"

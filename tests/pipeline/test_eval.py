@@ -2,7 +2,7 @@
 import pytest
 
 from pipeline.config import resolve_config
-from pipeline.eval_cli import DEFAULT_PROMPTS, r_precision_report, read_prompt_file
+from pipeline.eval.runner import DEFAULT_PROMPTS, r_precision_report, read_prompt_file
 
 N = 8  # the first prompts of the shipped held-out file
 
@@ -33,8 +33,8 @@ def test_amortised_avatars_retrieve_their_own_prompts(rows, render):
 def test_truth_refine_refines_each_prompts_ground_truth(rows):
     import torch
 
-    from nerf.corpus import spec_from_dict
     from nerf.prior import BakedPrior
+    from nerf.synthetic.corpus import spec_from_dict
     from nerf.template import TemplateParams
     from pipeline.generate import AvatarForge
     from pipeline.inputs import InputError
@@ -54,7 +54,7 @@ def test_truth_refine_refines_each_prompts_ground_truth(rows):
 def test_another_evaluator_file_scores_in_place_of_the_shipped_one(rows, tmp_path):
     import shutil
 
-    from pipeline.clip_models import EVALUATOR_MODEL, WEIGHT_FILES, file_sha256
+    from pipeline.encoders.models import EVALUATOR_MODEL, WEIGHT_FILES, file_sha256
     from pipeline.inputs import InputError
 
     cfg = resolve_config("tiny")
@@ -69,7 +69,7 @@ def test_another_evaluator_file_scores_in_place_of_the_shipped_one(rows, tmp_pat
 
 
 def test_saved_renders_score_the_same_avatars_without_generating_them(rows, tmp_path, monkeypatch):
-    from pipeline import eval_cli
+    from pipeline.eval import runner as eval_cli
     from pipeline.inputs import InputError
 
     cfg = resolve_config("tiny")
@@ -93,7 +93,7 @@ def test_saved_renders_score_the_same_avatars_without_generating_them(rows, tmp_
 
 
 def test_paired_comparison_counts_prompts_and_gives_the_exact_mcnemar_p():
-    from pipeline.evaluation import paired_comparison
+    from pipeline.eval.metrics import paired_comparison
 
     before = [0, 1, 2, 0, 0, 0, 0, 0, 0, 0]  # right on 0, 1, 2
     after = [0, 0, 2, 3, 4, 5, 6, 7, 8, 0]  # loses 1, fixes 3..8

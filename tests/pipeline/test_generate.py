@@ -24,7 +24,7 @@ def run(forge, prompt, out, *overrides, seed=0):
 
 
 def test_generate_writes_valid_assets(forge, tmp_path, gltf_validator):
-    from texture.validate import validate_glb
+    from texture.gltf.validate import validate_glb
 
     res = run(forge, "a tall knight in a red tunic", tmp_path / "sub" / "knight.glb")
     report = validate_glb(res.glb)
@@ -34,6 +34,12 @@ def test_generate_writes_valid_assets(forge, tmp_path, gltf_validator):
         assert key in side
     assert side["models"]["clip"] == "avatarforge-vit16-minilm" and len(side["models"]["clip_weights_sha256"]) == 64
     assert side["config"]["optim"]["steps"] == 6
+    import pygltflib
+
+    from pipeline import __version__
+
+    asset = pygltflib.GLTF2().load_binary(str(res.glb)).asset
+    assert asset.generator == f"avatarforge {__version__}" == side["generator"] and __version__ != "0+unknown"
     from PIL import Image
 
     w, h = Image.open(res.preview).size
@@ -108,19 +114,19 @@ def test_a_config_built_in_code_is_checked_before_anything_runs(forge, tmp_path)
 def test_a_failed_export_leaves_the_previous_avatar_whole(forge, tmp_path, monkeypatch):
     """GLB, sidecar and preview are replaced together or not at all: an export that dies after
     writing its GLB used to leave the new preview beside the old GLB and sidecar."""
-    import texture.export_glb
+    import texture.gltf.export
 
     out = tmp_path / "k.glb"
     run(forge, "a wizard in a purple robe", out, "optim.steps=0")
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     assert set(before) == {"k.glb", "k.json", "k.png"}
-    real = texture.export_glb.export_glb
+    real = texture.gltf.export.export_glb
 
     def dies_after_writing(rigged, path, *a, **k):
         real(rigged, path, *a, **k)
         raise OSError("disk full")
 
-    monkeypatch.setattr(texture.export_glb, "export_glb", dies_after_writing)
+    monkeypatch.setattr(texture.gltf.export, "export_glb", dies_after_writing)
     with pytest.raises(OSError, match="disk full"):
         run(forge, "a knight in red", out, "optim.steps=0")
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # no stage, no stray file
@@ -191,7 +197,7 @@ def test_refinement_that_lowers_the_score_hands_back_the_start_when_asked(forge,
     import copy
 
     from pipeline.guidance import make_guidance
-    from pipeline.optimize import refine
+    from pipeline.refine import refine
 
     cfg = resolve_config("tiny", None, [*TINY, "optim.steps=8", f"optim.revert_if_worse={revert}"])
     amortised = resolve_config("tiny", None, ["optim.steps=0"])

@@ -5,14 +5,14 @@ import numpy as np
 import pytest
 
 from nerf.artifacts import REGIONS
-from nerf.avatar_spec import AvatarSpec
 from nerf.mesh import MeshConfig, extract_mesh, template_query
+from nerf.synthetic.avatar_spec import AvatarSpec
 from nerf.template import TemplateParams, bounds, skeleton
-from pipeline.clip_encoder import ClipEncoder
-from texture.export_glb import ExportConfig
+from pipeline.encoders.clip_encoder import ClipEncoder
+from texture.gltf.config import ExportConfig
 from texture.library import open_library
-from texture.pipeline import TextureConfig, texture_and_rig
-from texture.swatches import library_filename, render_swatch
+from texture.library.swatches import library_filename, render_swatch
+from texture.texturer import TextureConfig, texture_and_rig
 
 PROMPT = "a person in a green plaid shirt and black trousers"
 
@@ -33,7 +33,7 @@ def library(tmp_path_factory, encoder):
 
 
 def test_prompt_regions_retrieve_the_described_swatches(library, encoder):
-    from texture.retrieval import retrieve_regions
+    from texture.library.retrieval import retrieve_regions
 
     hits = retrieve_regions(PROMPT, library.index, encoder, k=3)
     assert hits["upper"][0][0].name == "green_plaid.png", hits["upper"]

@@ -1,7 +1,7 @@
 """Fixtures for texture tests, including a TEST DOUBLE for the project's CLIP model.
 
 ``ColourTextureDouble`` is NOT a model: it is a hand-written, deterministic stand-in that
-implements ``texture.embedder.ImageEmbedder`` so retrieval can be tested before the
+implements ``texture.library.embedder.ImageEmbedder`` so retrieval can be tested before the
 project's trained CLIP model (``pipeline/``) exists. When that model ships, the ranking
 test should receive it instead (same Protocol, no other change).
 
@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from nerf.avatar_spec import COLORS
-from texture.swatches import MATERIAL_WORDS, MATERIALS, render_swatch
+from nerf.synthetic.avatar_spec import COLORS
+from texture.library.swatches import MATERIAL_WORDS, MATERIALS, render_swatch
 
 _NAMES = tuple(COLORS)
 _PALETTE = np.array([COLORS[c][0] for c in _NAMES], np.float32)  # [C, 3]

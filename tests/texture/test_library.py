@@ -15,14 +15,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nerf.avatar_spec import COLORS
-from texture import library_search
-from texture.index_cli import EXIT_MISMATCH, EXIT_OK, run_index_textures
-from texture.library_index import IndexConfig, IndexMismatchError, index_library, load_index
-from texture.library_search import LibraryIndex
-from texture.regions import parse_regions
-from texture.retrieval import region_queries, retrieve_regions
-from texture.swatches import MATERIALS, library_filename, render_swatch, swatch_caption
+from nerf.synthetic.avatar_spec import COLORS
+from pipeline.cli.common import EXIT_FAIL, EXIT_OK
+from pipeline.cli.index import index_and_report
+from texture.library import search as library_search
+from texture.library.index import IndexConfig, IndexMismatchError, index_library, load_index
+from texture.library.regions import parse_regions
+from texture.library.retrieval import region_queries, retrieve_regions
+from texture.library.search import LibraryIndex
+from texture.library.swatches import MATERIALS, library_filename, render_swatch, swatch_caption
 
 CFG = IndexConfig(progress=False)
 
@@ -115,12 +116,12 @@ def test_model_mismatch_rebuilds_or_refuses(small_lib, tmp_path, double_embedder
     other = type(double_embedder)(texture_weight=0.5)  # different weights -> different hash
     with pytest.raises(IndexMismatchError, match="built by model"):
         index_library(small_lib, other, idx, IndexConfig(progress=False, rebuild_on_mismatch=False))
-    assert run_index_textures(small_lib, idx, other, quiet=True,
-                              config=IndexConfig(rebuild_on_mismatch=False)) == EXIT_MISMATCH
+    assert index_and_report(small_lib, idx, other, quiet=True,
+                              config=IndexConfig(rebuild_on_mismatch=False)) == EXIT_FAIL
     rep = index_library(small_lib, other, idx, CFG)
     assert rep.rebuilt and rep.n_encoded == 4
     assert json.loads(idx.read_text())["model"]["weights_hash"] == other.weights_hash
-    assert run_index_textures(small_lib, idx, other, quiet=False) == EXIT_OK
+    assert index_and_report(small_lib, idx, other, quiet=False) == EXIT_OK
     assert "0 encoded, 4 unchanged" in capsys.readouterr().out
 
 

@@ -7,11 +7,11 @@ from nerf.cameras import View, standard_views
 from nerf.fields import FieldConfig, make_field
 from nerf.mesh import MeshConfig, extract_mesh
 from nerf.prior import BakedPrior
-from nerf.surface_render import Lighting, render_template
+from nerf.synthetic.surface_render import Lighting, render_template
 from nerf.template import TemplateParams, skeleton
 from pipeline.generate import field_query
 from texture.assemble import build_rigged
-from texture.export_glb import ExportConfig
+from texture.gltf.config import ExportConfig
 from texture.view_render import render_mesh
 
 FLAT = Lighting(ambient=1.0)
