@@ -2,7 +2,8 @@
 
 The validator's node_modules folder is found via ``$AVATARFORGE_GLTF_VALIDATOR`` (a
 node_modules folder, or the ``gltf-validator`` package folder itself) or the cache folder
-``$XDG_CACHE_HOME/avatarforge/node`` (default ``~/.cache/avatarforge/node``), where
+``node/`` in the cache folder (``texture.cache``: ``$AVATARFORGE_CACHE``, else
+``$XDG_CACHE_HOME/avatarforge``, else ``~/.cache/avatarforge``), where
 ``ensure_validator()`` installs it with npm when missing (``ensure_node_package`` installs other
 packages there: the tests load GLBs with three.js too).
 """
@@ -13,6 +14,8 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+
+from texture.cache import cache_dir
 
 ENV_VAR = "AVATARFORGE_GLTF_VALIDATOR"
 
@@ -31,9 +34,9 @@ const validator = require(process.argv[1]);
 """
 
 
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "avatarforge" / "node"
+def node_dir() -> Path:
+    """Where npm packages are installed: ``node`` in the cache folder (``texture.cache``)."""
+    return cache_dir() / "node"
 
 
 def find_validator() -> Path | None:
@@ -42,7 +45,7 @@ def find_validator() -> Path | None:
     if os.environ.get(ENV_VAR):
         p = Path(os.environ[ENV_VAR]).expanduser()
         candidates += [p, p / "gltf-validator", p / "node_modules" / "gltf-validator"]
-    candidates.append(cache_dir() / "node_modules" / "gltf-validator")
+    candidates.append(node_dir() / "node_modules" / "gltf-validator")
     for c in candidates:
         if (c / "package.json").is_file() and (c / "index.js").is_file():
             return c
@@ -58,7 +61,7 @@ def _need(tool: str) -> str:
 
 
 def ensure_validator(timeout: float = 300.0) -> Path:
-    """Return the gltf-validator package folder, installing it into ``cache_dir()`` with npm if missing."""
+    """Return the gltf-validator package folder, installing it into ``node_dir()`` with npm if missing."""
     found = find_validator()
     if found is not None:
         return found
@@ -68,20 +71,20 @@ def ensure_validator(timeout: float = 300.0) -> Path:
     ensure_node_package("gltf-validator", timeout=timeout)
     found = find_validator()
     if found is None:
-        raise RuntimeError(f"npm installed gltf-validator into {cache_dir()} without its index.js")
+        raise RuntimeError(f"npm installed gltf-validator into {node_dir()} without its index.js")
     return found
 
 
 def ensure_node_package(name: str, spec: str | None = None, timeout: float = 300.0) -> Path:
-    """The folder of npm package ``name`` in ``cache_dir()``, installed there with npm (``spec``, e.g.
+    """The folder of npm package ``name`` in ``node_dir()``, installed there with npm (``spec``, e.g.
     ``"three@0.187"``, else the latest) when missing, or when the cached one is not the version
     ``spec`` pins (a cache another pin, or none, filled)."""
-    folder = cache_dir() / "node_modules" / name
+    folder = node_dir() / "node_modules" / name
     if (folder / "package.json").is_file() and _pinned_version_matches(folder / "package.json", name, spec):
         return folder
     _need("node")
     npm = _need("npm")
-    prefix = cache_dir()
+    prefix = node_dir()
     prefix.mkdir(parents=True, exist_ok=True)
     proc = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--prefix", str(prefix), spec or name],
                           capture_output=True, text=True, timeout=timeout)

@@ -15,10 +15,9 @@ models are never mixed: a manifest from another model is rebuilt or refused.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Callable
 
 import numpy as np
 
+from texture.atomic import atomic_write_bytes
 from texture.library.embedder import ImageEmbedder, l2_normalize
 from texture.library.scan import SKIP_REASONS, SkipFile, SkippedFile, check_header, open_image, walk_images
 from texture.library.search import LibraryIndex
@@ -102,18 +102,6 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
         while b := f.read(chunk):
             h.update(b)
     return h.hexdigest()
-
-
-def _atomic_write(dst: Path, write: Callable[[str], None]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=dst.name + ".", suffix=".tmp", dir=dst.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dst)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _load_manifest(index_path: Path) -> dict | None:
@@ -266,15 +254,13 @@ def _save(index_path: Path, root: Path, entries: list[dict], emb: np.ndarray,
         except (OSError, ValueError):
             pass
 
-    def write_npy(tmp: str) -> None:
-        with open(tmp, "wb") as f:
-            np.save(f, data)
-
-    _atomic_write(npy, write_npy)
+    buf = io.BytesIO()
+    np.save(buf, data)
+    atomic_write_bytes(npy, buf.getvalue())
     manifest = {"format": FORMAT, "model": {"name": embedder.name, "weights_hash": embedder.weights_hash},
                 "dim": int(emb.shape[1]), "dtype": cfg.dtype, "embeddings": npy.name,
                 "root": str(root.resolve()), "entries": entries}
-    _atomic_write(index_path, lambda tmp: Path(tmp).write_text(json.dumps(manifest, indent=1)))
+    atomic_write_bytes(index_path, json.dumps(manifest, indent=1).encode())
     if old_npy and old_npy != npy.name:
         (index_path.parent / old_npy).unlink(missing_ok=True)
 

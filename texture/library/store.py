@@ -2,8 +2,7 @@
 
 The shipped default library (procedural swatches in ``texture/assets/library``) and a
 user's ``--texture-library DIR`` are handled alike; indexes live beside the library when
-that folder is writable, else in the user cache (``$AVATARFORGE_CACHE`` or
-``~/.cache/avatarforge``), one per embedder so models never mix.
+that folder is writable, else in the user cache (``texture.cache``), one per embedder so models never mix.
 """
 from __future__ import annotations
 
@@ -14,15 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
+from texture.cache import cache_dir
 from texture.library.embedder import ImageEmbedder
 from texture.library.index import IndexConfig, IndexReport, index_library, load_index
 from texture.library.search import LibraryIndex
 
 DEFAULT_LIBRARY = Path(__file__).resolve().parents[1] / "assets" / "library"
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("AVATARFORGE_CACHE", Path.home() / ".cache" / "avatarforge"))
 
 
 def default_index_path(folder: Path, embedder: ImageEmbedder) -> Path:
