@@ -7,6 +7,7 @@ and finally samples colours and regions at the final vertices.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Callable
 
@@ -30,9 +31,6 @@ class MeshConfig:
     level: float | None = None
     """Density iso-level. None: half the 99.9th percentile of the sampled density, which is the
     zero level set for saturating densities such as sigmoid(-sdf/beta)/beta."""
-    triangles: int = 20000
-    """Triangle budget of the result (decimated, or subdivided first when marching cubes gives
-    fewer); the result lands within a few triangles of it."""
     min_component_fraction: float = 0.02
     """Connected parts with less than this fraction of the largest part's area are dropped."""
     chunk: int = 65536
@@ -43,8 +41,6 @@ class MeshConfig:
     def check(self) -> None:
         if self.resolution < 16:
             raise ValueError(f"resolution={self.resolution}: at least 16 samples")
-        if self.triangles < 100:
-            raise ValueError(f"triangles={self.triangles}: at least 100")
         if not 0 <= self.min_component_fraction < 1:
             raise ValueError(f"min_component_fraction={self.min_component_fraction}: in [0, 1)")
         if self.chunk < 1024:
@@ -75,6 +71,52 @@ def template_query(params, beta: float = 0.008) -> QueryFn:
                 rgb[near] = T.albedo(x[near], dn, params, prims).float()
                 region[near] = T.region_weights(dn, prims["region"]).argmax(-1)
             return {"density": torch.sigmoid(-s / beta) / beta, "rgb": rgb, "region": region}
+
+    return query
+
+
+class _Lazy(Mapping):
+    """A query result whose entries are computed only when asked for (the density pass of mesh
+    extraction needs no colours or regions)."""
+
+    def __init__(self, **fns):
+        self._fns, self._vals = fns, {}
+
+    def __getitem__(self, k):
+        if k not in self._vals:
+            self._vals[k] = self._fns[k]()
+        return self._vals[k]
+
+    def __iter__(self):
+        return iter(self._fns)
+
+    def __len__(self):
+        return len(self._fns)
+
+
+def field_query(field, params) -> QueryFn:
+    """Density and rgb from a refined ``field`` (``nerf.fields.TemplateField``), regions from the template
+    ``params`` (:class:`nerf.template.TemplateParams`) it was built on, for mesh extraction."""
+    from nerf import template as T
+
+    prims = {k: v.detach().cpu() for k, v in T.primitives(params).items()}
+    dev = next(iter(field.buffers())).device
+
+    def query(x: Tensor) -> Mapping[str, Tensor]:
+        xf = x.float()
+        out = {}
+
+        def both():
+            if "d" not in out:
+                with torch.no_grad():
+                    out["d"], out["c"] = (t.cpu() for t in field(xf.to(dev)))
+            return out
+
+        def region():
+            with torch.no_grad():
+                return T.region_weights(T.primitive_distances(xf.cpu(), prims), prims["region"]).argmax(-1)
+
+        return _Lazy(density=lambda: both()["d"], rgb=lambda: both()["c"], region=region)
 
     return query
 
@@ -110,10 +152,13 @@ def _components(faces: np.ndarray, verts: np.ndarray, min_fraction: float) -> np
     return faces[np.isin(labels, keep)]
 
 
-def extract_mesh(query: QueryFn, lo, hi, skeleton: Skeleton, config: MeshConfig | None = None) -> MeshArtifact:
+def extract_mesh(query: QueryFn, lo, hi, skeleton: Skeleton, config: MeshConfig | None = None,
+                 triangles: int = 20000) -> MeshArtifact:
     """Extract a game-ready mesh of the density field ``query`` inside the box ``lo``..``hi`` (metres).
 
-    ``lo``/``hi`` are Float[3] (tensor or array). The skeleton is carried along (shifted
+    ``lo``/``hi`` are Float[3] (tensor or array). ``triangles`` is the budget of the result (decimated, or
+    subdivided first when marching cubes gives fewer; it lands within a few triangles of it; the pipeline
+    passes ``export.triangles``). The skeleton is carried along (shifted
     with the mesh when ``config.ground``). Raises ``ValueError`` when the box or level is unusable.
     """
     from skimage import measure
@@ -135,7 +180,7 @@ def extract_mesh(query: QueryFn, lo, hi, skeleton: Skeleton, config: MeshConfig 
     n_mc = len(f)
     v, f = clean_mesh(v, f.astype(np.int64))
     v, f = clean_mesh(v, _components(f, v, cfg.min_component_fraction))
-    v, f = decimate(v, f, cfg.triangles)
+    v, f = decimate(v, f, triangles)
     v, f, watertight = make_watertight(v, f)
     offset = np.zeros(3)
     if cfg.ground:

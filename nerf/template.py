@@ -40,7 +40,6 @@ JOINT_PARENTS: tuple[int, ...] = (
     0, 18, 19, 20,
 )
 SHAPE_NAMES = ("height", "girth", "head", "shoulders", "legs")
-DEFAULT_SHAPE = (1.72, 1.0, 1.0, 1.0, 0.5)
 #: Plausible range of each shape parameter (used to clamp optimised values).
 SHAPE_MIN = (0.9, 0.6, 0.8, 0.8, 0.42)
 SHAPE_MAX = (2.2, 1.7, 1.45, 1.25, 0.56)

@@ -1,13 +1,15 @@
 """Typed artifacts passed between the pipeline's stages."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from torch import Tensor
 
 if TYPE_CHECKING:
+    from nerf.fields import TemplateField
+    from nerf.prior import BakedPrior
     from nerf.template import TemplateParams
 
 
@@ -26,6 +28,8 @@ class TextFeatures:
     """The prompt's clauses (``nerf.synthetic.clauses.split_clauses``)."""
     clause_embeddings: Tensor | None = None
     """Float[C, D] L2-normalised embeddings of ``clauses``."""
+    warnings: list[str] = field(default_factory=list)
+    """What the user should hear about how the text encoder read the prompt (truncation, unreadable parts)."""
 
 
 @dataclass
@@ -40,7 +44,8 @@ class ImageFeatures:
     """Text-image similarity of a library match."""
 
 
-class AmortisedAvatar(NamedTuple):
+@dataclass
+class AmortisedAvatar:
     """What ``--steps 0`` decodes from a prompt, before any field is built."""
 
     text: TextFeatures
@@ -56,6 +61,50 @@ class Conditioning:
 
     z: Tensor
     """Float[Z] output of the FusionMLP."""
+
+
+@dataclass
+class RefineStats:
+    """What CLIP-guided refinement did (``pipeline.refine.refine``); the sidecar's ``optimization``."""
+
+    initial_clip_score: float
+    """Guidance score of the start on the fixed evaluation views."""
+    final_clip_score: float
+    """Score of the field handed back (the start's when refinement was reverted)."""
+    steps_run: int = 0
+    early_stopped: bool = False
+    bad_steps: int = 0
+    """NaN/inf losses met (each restored the last good state and halved the learning rate)."""
+    reverted: bool = False
+    """True when the refined field scored below the start and the start was handed back."""
+    reverted_from_clip_score: float | None = None
+    """What the discarded field scored, when reverted."""
+    optimize_seconds: float | None = None
+    step_seconds: float | None = None
+    max_color_shift: float | None = None
+    """The colour bound in effect (``FieldConfig.max_color_shift``; -1 when refinement paints colours)."""
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass
+class NerfState:
+    """The refined field and everything it was built from: the stages' output before mesh extraction."""
+
+    text: TextFeatures
+    image: ImageFeatures
+    """The reference the generator was conditioned on (``ImageFeatures(None)`` when none)."""
+    params: "TemplateParams"
+    """The avatar refinement started from (the generator's, the neutral template, or a given one)."""
+    field: "TemplateField"
+    """Prior + refined residual (a ``torch.nn.Module``)."""
+    stats: RefineStats
+
+    @property
+    def prior(self) -> "BakedPrior":
+        """The baked template prior inside the field."""
+        return self.field.prior
 
 
 @dataclass

@@ -131,14 +131,14 @@ def time_generate(forge, config: GenerateConfig, prompt: str) -> dict:
 def time_step(forge, config: GenerateConfig, prompt: str, repeats: int, warmup: int) -> dict:
     """One refinement step, whole and split, and the field and guidance alone on its inputs."""
     from nerf.render import render_views
-    from pipeline.guidance import make_guidance
     from pipeline.refine import background_pool, random_views
 
     dev = forge.device
     cfg0 = replace(config, optim=replace(config.optim, steps=0))
-    text, ref, _, field, _ = forge.build_field(prompt, cfg0)
-    guidance = make_guidance(config.guidance, encoder=forge.encoder, text=text.embedding, image=None,
-                             generator=torch.Generator().manual_seed(config.seed))
+    state = forge.build_field(prompt, cfg0)
+    field = state.field
+    guidance = config.guidance.setup(encoder=forge.encoder, text=state.text.embedding, image=None, prompt=prompt,
+                                     generator=torch.Generator().manual_seed(config.seed))
     gen = torch.Generator().manual_seed(config.seed)
     bgs = background_pool(config.optim.background_pool, config.render.image_size, gen, dev)
     views = random_views(config.render.views_per_step, gen)

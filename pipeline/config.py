@@ -10,18 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from dataclasses import field as _field
 
-from nerf.fields.base import FieldConfig
+from nerf.fields.config import FieldConfig
 from nerf.generator import GeneratorConfig
 from nerf.mesh import MeshConfig
 from nerf.render import RenderConfig
 from pipeline.config_io import apply_dict, apply_override, check_tree, load_config_file, load_preset
 from pipeline.fusion import FusionConfig
-from pipeline.guidance.base import GuidanceConfig
+from pipeline.guidance.config import GuidanceConfig
 from pipeline.refine import OptimConfig
 from texture.gltf.config import ExportConfig
 from texture.texturer import TextureConfig
 
 DEFAULT_PRESET = "cpu"
+#: Sections read when the models load (the CLIP model, the fusion and generator architectures): a loaded
+#: ``AvatarForge`` serves only configs that agree with its own on these.
+LOAD_TIME_SECTIONS = ("model", "fusion", "generator")
 
 
 @dataclass
@@ -88,3 +91,11 @@ def resolve_config(preset: str | None = None, config_file: str | None = None,
         apply_override(cfg, o)
     check_tree(cfg)
     return cfg
+
+
+def load_key(config: GenerateConfig) -> str:
+    """The load-time sections of ``config`` (``LOAD_TIME_SECTIONS``) as a canonical string."""
+    import json
+    from dataclasses import asdict
+
+    return json.dumps({s: asdict(getattr(config, s)) for s in LOAD_TIME_SECTIONS}, sort_keys=True)

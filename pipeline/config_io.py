@@ -196,12 +196,16 @@ def check_tree(cfg: Any, prefix: str = "") -> None:
             raise ConfigError(f"{prefix}{e}") from e
 
 
-def to_dict(cfg: Any) -> dict:
-    return dataclasses.asdict(cfg)
-
-
 def attribute_docs(cls) -> dict[str, str]:
-    """Attribute docstrings of a dataclass (the string literal right after each field)."""
+    """Attribute docstrings of a dataclass (the string literal right after each field), base classes' too."""
+    docs: dict[str, str] = {}
+    for base in reversed(cls.__mro__[1:]):
+        if dataclasses.is_dataclass(base):
+            docs.update(attribute_docs(base))
+    return docs | _own_attribute_docs(cls)
+
+
+def _own_attribute_docs(cls) -> dict[str, str]:
     try:
         src = textwrap.dedent(inspect.getsource(cls))
     except (OSError, TypeError):

@@ -2,9 +2,9 @@
 
 Stages (each takes typed artifacts and a config section, returns an artifact):
 
-encode prompt -> reference image -> image features -> FusionMLP -> ShapeGenerator ->
-template prior + residual field -> CLIP-guided refinement -> marching cubes mesh ->
-retrieval texturer (UV, bake) -> skeleton + skin -> GLB, sidecar JSON, preview PNG.
+encode prompt (TextFeatures) -> reference image (ImageFeatures) -> FusionMLP (Conditioning) ->
+ShapeGenerator (TemplateParams) -> template prior + residual field, CLIP-guided refinement (NerfState) ->
+marching cubes (MeshArtifact) -> retrieval texturer (TextureReport, RiggedMesh) -> GLB, sidecar, preview.
 
 :class:`AvatarForge` loads the models once; batch workers keep one per process.
 """
@@ -13,32 +13,30 @@ from __future__ import annotations
 import json
 import logging
 import os
-import platform
 import time
-from collections.abc import Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import torch
 
-from nerf.artifacts import REGIONS
-from nerf.fields import make_field
-from nerf.mesh import extract_mesh
+from nerf.artifacts import MeshArtifact
+from nerf.mesh import extract_mesh, field_query
 from nerf.prior import BakedPrior
 from nerf.synthetic.clauses import split_clauses
-from nerf.template import TemplateParams, primitive_distances, primitives, region_weights, skeleton
+from nerf.template import TemplateParams, skeleton
 from pipeline import __version__
 from pipeline.amortised import AmortisedModel
-from pipeline.artifacts import AmortisedAvatar, AvatarResult, Conditioning, ImageFeatures, TextFeatures
-from pipeline.config import GenerateConfig
-from pipeline.config_io import check_tree
+from pipeline.artifacts import AmortisedAvatar, AvatarResult, Conditioning, ImageFeatures, NerfState, TextFeatures
+from pipeline.config import GenerateConfig, load_key
+from pipeline.config_io import ConfigError, check_tree
 from pipeline.encoders.clip_encoder import ClipEncoder
-from pipeline.guidance import make_guidance
 from pipeline.inputs import InputError, check_output, clean_prompt, load_image, resolve_device
 from pipeline.refine import refine
+from pipeline.sidecar import jsonable, make_sidecar
+from texture.artifacts import RiggedMesh, TextureReport
 from texture.atomic import atomic_write_bytes, staged
 
 log = logging.getLogger("avatarforge")
@@ -65,8 +63,21 @@ class AvatarForge:
         self.encoder = ClipEncoder.load(config.model.clip_model or None, config.model.clip_pretrained or None,
                                         self.device)
         self.amortised = AmortisedModel.load_for(self.encoder, config, self.device)
+        self.load_key = load_key(config)
         self._library = None
         self._library_key = None
+
+    def check_config(self, config: GenerateConfig) -> None:
+        """Raise ``ConfigError`` for a bad value, or for load-time sections that differ from the loaded models'."""
+        check_tree(config)  # a config built in code, not through resolve_config, is checked too
+        if load_key(config) != self.load_key:
+            raise ConfigError("the config's model, fusion or generator section differs from the models this "
+                              "AvatarForge loaded; make an AvatarForge for that config")
+
+    def models(self) -> dict:
+        """Names and weight hashes of the loaded models (for the sidecar)."""
+        return {"clip": self.encoder.name, "clip_weights_sha256": self.encoder.weights_hash,
+                "generator": self.amortised.name, "generator_weights_sha256": self.amortised.weights_hash}
 
     # -------------------------------------------------------------- stages
     def encode_prompt(self, prompt: str) -> TextFeatures:
@@ -76,7 +87,9 @@ class AvatarForge:
         tok = self.encoder.tokenize([prompt] + clauses)
         emb = self.encoder.encode_tokens(tok)
         return TextFeatures(prompt, emb[0], truncated=tok.truncated[0], unknown=tok.unknown[0], clauses=clauses,
-                            clause_embeddings=emb[1:] if clauses else None)
+                            clause_embeddings=emb[1:] if clauses else None,
+                            warnings=_token_warnings(prompt, tok.truncated[0], tok.unknown[0],
+                                                     self.encoder.context_length))
 
     def library(self, config: GenerateConfig):
         from texture.library import open_library
@@ -87,15 +100,16 @@ class AvatarForge:
             self._library_key = key
         return self._library
 
-    def reference(self, text: TextFeatures, image_path: str | None, config: GenerateConfig) -> ImageFeatures:
+    def reference(self, text: TextFeatures, image_path: str | None, config: GenerateConfig,
+                  library: bool = True) -> ImageFeatures:
+        """The user's image, else (when ``library`` and ``reference.use_library``) the library's best match."""
         if image_path:
             img = load_image(image_path, config.reference.max_pixels)
             emb = torch.from_numpy(self.encoder.encode_images([img])[0])
             return ImageFeatures(emb, source=str(image_path))
-        if not config.reference.use_library:
+        if not (library and config.reference.use_library):
             return ImageFeatures(None)
-        lib = self.library(config)
-        best = lib.best_match(text.embedding.cpu().numpy())
+        best = self.library(config).best_match(text.embedding.cpu().numpy())
         if best is None:
             return ImageFeatures(None)
         path, score, emb = best
@@ -111,25 +125,18 @@ class AvatarForge:
                            timer: "Timer | None" = None) -> AmortisedAvatar:
         """What ``--steps 0`` decodes, without building a field."""
         timer = timer or Timer()
-        text, ref = self.features(prompt, config, image, timer)
+        with timer("encode"):
+            text = self.encode_prompt(prompt)
+        with timer("reference"):
+            ref = self.reference(text, image, config)
         with timer("condition"):
             params = self.template(self.condition(text, ref))
         return AmortisedAvatar(text, ref, params)
 
-    def features(self, prompt: str, config: GenerateConfig, image: str | None, timer: "Timer",
-                 library: bool = True) -> tuple[TextFeatures, ImageFeatures]:
-        """The prompt's text features and the reference's (the user's image, else a library match unless
-        ``library`` is False, or none)."""
-        with timer("encode"):
-            text = self.encode_prompt(prompt)
-        with timer("reference"):
-            ref = self.reference(text, image, config) if image or library else ImageFeatures(None)
-        return text, ref
-
     def build_field(self, prompt: str, config: GenerateConfig, image: str | None = None, init: str = "amortised",
                     timer: "Timer | None" = None, progress: Callable[[int, dict], None] | None = None,
-                    start: TemplateParams | None = None):
-        """Stages up to the refined field: (TextFeatures, ImageFeatures, TemplateParams, field, stats).
+                    start: TemplateParams | None = None) -> NerfState:
+        """Stages up to the refined field.
 
         ``init`` = "amortised" (the trained generator's avatar) or "template" (the neutral prior).
         ``start`` replaces either with given parameters, colours kept as the generator's would be
@@ -137,43 +144,49 @@ class AvatarForge:
         """
         timer = timer or Timer()
         if start is None and init == "amortised":
-            text, ref, params = self.amortised_template(prompt, config, image, timer)
-        else:  # the start is given or neutral: the generator's avatar is not needed, nor a library reference
-            text, ref = self.features(prompt, config, image, timer, library=False)  # (only the generator reads it)
+            av = self.amortised_template(prompt, config, image, timer)
+            text, ref, params = av.text, av.image, av.params
+        else:  # the start is given or neutral: no generator, so no library reference (only the generator reads it)
+            with timer("encode"):
+                text = self.encode_prompt(prompt)
+            with timer("reference"):
+                ref = self.reference(text, image, config, library=False)
             params = start if start is not None else TemplateParams.default(self.device)
         # the neutral template (or an untrained generator's) has no colours to keep: guidance paints them
         keeps_colors = start is not None or (init == "amortised" and self.amortised.trained)
         with timer("prior"):
             prior = BakedPrior.bake(params, config.prior_resolution)
             field_config = config.field if keeps_colors else replace(config.field, max_color_shift=-1.0)
-            field = make_field(field_config, prior, self.device)
-        guidance = make_guidance(config.guidance, encoder=self.encoder, text=text.embedding, prompt=prompt,
-                                 image=ref.embedding if image else None,
-                                 generator=torch.Generator().manual_seed(config.seed))
+            field = field_config.setup(prior, self.device)
+        guidance = config.guidance.setup(encoder=self.encoder, text=text.embedding, prompt=prompt,
+                                         image=ref.embedding if image else None,
+                                         generator=torch.Generator().manual_seed(config.seed))
         with timer("optimize"):
-            opt = refine(field, guidance, config.render, config.optim, seed=config.seed, progress=progress)
-        opt["max_color_shift"] = field_config.max_color_shift  # the bound in effect (see FieldConfig)
-        if getattr(guidance, "counterfactuals", None):  # guidance.contrast_weight's counterfactual prompts
-            opt["contrasted_with"] = list(guidance.counterfactuals)
-        return text, ref, params, field, opt
+            stats = refine(field, guidance, config.render, config.optim, seed=config.seed, progress=progress)
+        stats.max_color_shift = field_config.max_color_shift  # the bound in effect (see FieldConfig)
+        return NerfState(text, ref, params, field, stats)
 
-    def mesh_and_texture(self, prompt: str, text: TextFeatures, ref: ImageFeatures, params: TemplateParams, field,
-                         config: GenerateConfig, image: str | None = None, timer: "Timer | None" = None):
-        """Marching cubes, then the retrieval texturer and the rig: (MeshArtifact, RiggedMesh, texture info)."""
+    def mesh(self, state: NerfState, config: GenerateConfig) -> MeshArtifact:
+        """Marching cubes of the refined field, cleaned and decimated to ``export.triangles``."""
+        prior = state.prior
+        return extract_mesh(field_query(state.field, state.params), prior.lo.cpu().numpy(), prior.hi.cpu().numpy(),
+                            skeleton(state.params.shape), config.mesh, triangles=config.export.triangles)
+
+    def textures(self, state: NerfState, config: GenerateConfig, image: str | None = None) -> TextureReport:
+        """The library images for the prompt's regions (the user's reference image re-ranks them too)."""
+        from texture.texturer import choose_textures
+
+        cond = state.text.embedding.float().cpu()
+        if image and state.image.embedding is not None:
+            cond = torch.nn.functional.normalize(cond + state.image.embedding.float().cpu(), dim=-1)
+        return choose_textures(state.text.prompt, self.library(config), self.encoder, config.texture,
+                               conditioning=cond.numpy())
+
+    def rig(self, mesh: MeshArtifact, textures: TextureReport, config: GenerateConfig) -> RiggedMesh:
+        """UV-unwrap, bake the chosen textures over the field's colours, skin."""
         from texture.texturer import texture_and_rig
 
-        timer = timer or Timer()
-        prior = field.prior
-        with timer("mesh"):
-            mesh = extract_mesh(field_query(field, params), prior.lo.cpu().numpy(), prior.hi.cpu().numpy(),
-                                skeleton(params.shape), replace(config.mesh, triangles=config.export.triangles))
-        with timer("texture"):
-            cond = text.embedding.float().cpu()
-            if image and ref.embedding is not None:  # the user's reference re-ranks swatches too
-                cond = torch.nn.functional.normalize(cond + ref.embedding.float().cpu(), dim=-1)
-            rigged, tex_info = texture_and_rig(mesh, prompt, self.library(config), self.encoder, config.texture,
-                                               config.export, conditioning=cond.numpy())
-        return mesh, rigged, tex_info
+        return texture_and_rig(mesh, textures, config.texture, config.export)
 
     # -------------------------------------------------------------- run
     def generate(self, prompt: str, out: str | os.PathLike, config: GenerateConfig, image: str | None = None,
@@ -182,135 +195,58 @@ class AvatarForge:
         from texture.preview import render_preview
 
         prompt = clean_prompt(prompt)
-        check_tree(config)  # a config built in code, not through resolve_config, is checked too
+        self.check_config(config)
         out = check_output(out)
         torch.manual_seed(config.seed)
         np.random.seed(config.seed % (2**32))
-        timer = Timer()
-        warnings: list[str] = []
-        t_all = time.perf_counter()
-        text, ref, params, field, opt = self.build_field(prompt, config, image, timer=timer, progress=progress)
-        if text.truncated:
-            msg = (f"prompt is longer than the text encoder's context ({self.encoder.context_length} tokens) "
-                   "and was truncated")
-            log.warning(msg)
-            warnings.append(msg)
-        if text.unknown:
-            parts = ", ".join(repr(u) for u in dict.fromkeys(text.unknown))
-            if "".join(text.unknown) == "".join(prompt.split()):
-                msg = (f"the text encoder reads none of the prompt (no token for {parts}): "
-                       "the avatar follows no description")
-            else:
-                msg = f"the text encoder has no token for {parts}: that part of the prompt says nothing"
-            msg += "; describe it in words"
-            log.warning(msg)
-            warnings.append(msg)
-        mesh, rigged, tex_info = self.mesh_and_texture(prompt, text, ref, params, field, config, image, timer)
-        if config.texture.blend > 0 and not len(self.library(config).index):
-            msg = (f"texture library {config.texture.library or 'default'!r} holds no usable images (png, jpg, webp): "
-                   "the avatar has the field's flat colours only")
-            log.warning(msg)
-            warnings.append(msg)
-        sidecar = {
-            "prompt": prompt, "clauses": text.clauses, "seed": config.seed, "generator": f"avatarforge {__version__}",
-            "config": asdict(config),
-            "models": {"clip": self.encoder.name, "clip_weights_sha256": self.encoder.weights_hash,
-                       "generator": self.amortised.name, "generator_weights_sha256": self.amortised.weights_hash},
-            "reference": {"source": ref.source, "score": ref.score},
-            "template": {"shape": dict(zip(("height", "girth", "head", "shoulders", "legs"),
-                                           [round(float(v), 4) for v in params.shape])),
-                         "layout": asdict(params.layout),
-                         "colors": {r: [round(float(c), 4) for c in params.colors[i]] for i, r in enumerate(REGIONS)}},
-            "clip_score": {"initial": opt["initial_clip_score"], "final": opt["final_clip_score"]},
-            "optimization": opt, "texture": tex_info,
-            "mesh": {"vertices": int(rigged.n_vertices), "triangles": int(rigged.n_faces),
-                     "height_m": round(float(rigged.vertices[:, 1].max() - rigged.vertices[:, 1].min()), 4),
-                     "watertight": mesh.meta.get("watertight")},
-            "rest_pose": rigged.skeleton.rest_pose, "warnings": warnings, "device": str(self.device),
-            "versions": versions(),
-        }
-        preview_path = out.with_suffix(".png")
-        json_path = out.with_suffix(".json")
+        timer, t_all = Timer(), time.perf_counter()
+        state = self.build_field(prompt, config, image, timer=timer, progress=progress)
+        with timer("mesh"):
+            mesh = self.mesh(state, config)
+        with timer("texture"):
+            textures = self.textures(state, config, image)
+            rigged = self.rig(mesh, textures, config)
+        warnings = state.text.warnings + self._library_warnings(config)
+        for w in warnings:
+            log.warning(w)
+        json_path, preview_path = out.with_suffix(".json"), out.with_suffix(".png")
+        generator = f"avatarforge {__version__}"
         # GLB, LODs, sidecar and preview land together (the GLB last) or not at all: a kill or an
         # error mid-write never leaves a new preview beside an old GLB
         with staged(out.parent, last=out.name) as stage:
             with timer("preview"):
                 atomic_write_bytes(stage / preview_path.name, render_preview(rigged))
             with timer("export"):
-                stats = export_glb(rigged, stage / out.name, config.export,
-                                   extras={"prompt": prompt, "seed": config.seed, "sidecar": json_path.name},
-                                   generator=f"avatarforge {__version__}")
+                stats = export_glb(rigged, stage / out.name, config.export, generator=generator,
+                                   extras={"prompt": prompt, "seed": config.seed, "sidecar": json_path.name})
             for s in (stats, *stats["lods"]):  # where the files will be
                 s["path"] = str(out.parent / Path(s["path"]).name)
-            sidecar["export"] = stats
-            sidecar["timings_s"] = dict(timer.stages, total=round(time.perf_counter() - t_all, 3))
-            atomic_write_bytes(stage / json_path.name, json.dumps(sidecar, indent=2, default=_jsonable).encode())
+            sidecar = make_sidecar(prompt, config, self.models(), state, mesh, rigged, textures, stats, warnings,
+                                   str(self.device), dict(timer.stages, total=round(time.perf_counter() - t_all, 3)),
+                                   generator)
+            atomic_write_bytes(stage / json_path.name, json.dumps(sidecar, indent=2, default=jsonable).encode())
         return AvatarResult(out, json_path, preview_path, sidecar)
 
-
-class _Lazy(Mapping):
-    """A query result whose entries are computed only when asked for (the density pass of mesh
-    extraction needs no colours or regions)."""
-
-    def __init__(self, **fns):
-        self._fns, self._vals = fns, {}
-
-    def __getitem__(self, k):
-        if k not in self._vals:
-            self._vals[k] = self._fns[k]()
-        return self._vals[k]
-
-    def __iter__(self):
-        return iter(self._fns)
-
-    def __len__(self):
-        return len(self._fns)
+    def _library_warnings(self, config: GenerateConfig) -> list[str]:
+        if config.texture.blend > 0 and not len(self.library(config).index):
+            return [f"texture library {config.texture.library or 'default'!r} holds no usable images (png, jpg, "
+                    "webp): the avatar has the field's flat colours only"]
+        return []
 
 
-def field_query(field, params: TemplateParams):
-    """Density/rgb from the refined field, regions from the template, for mesh extraction."""
-    prims = {k: v.detach().cpu() for k, v in primitives(params).items()}
-    dev = next(iter(field.buffers())).device
-
-    def query(x: torch.Tensor) -> Mapping[str, torch.Tensor]:
-        xf = x.float()
-        out = {}
-
-        def both():
-            if "d" not in out:
-                with torch.no_grad():
-                    out["d"], out["c"] = (t.cpu() for t in field(xf.to(dev)))
-            return out
-
-        def region():
-            with torch.no_grad():
-                return region_weights(primitive_distances(xf.cpu(), prims), prims["region"]).argmax(-1)
-
-        return _Lazy(density=lambda: both()["d"], rgb=lambda: both()["c"], region=region)
-
-    return query
-
-
-def versions() -> dict[str, str]:
-    from importlib import metadata
-
-    out = {"python": platform.python_version()}
-    for pkg in ("avatarforge", "torch", "open_clip_torch", "nerfstudio", "trimesh", "pygltflib", "numpy"):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            pass
+def _token_warnings(prompt: str, truncated: bool, unknown: list[str], context_length: int) -> list[str]:
+    """What to tell the user about how the text encoder read ``prompt``."""
+    out = []
+    if truncated:
+        out.append(f"prompt is longer than the text encoder's context ({context_length} tokens) and was truncated")
+    if unknown:
+        parts = ", ".join(repr(u) for u in dict.fromkeys(unknown))
+        if "".join(unknown) == "".join(prompt.split()):
+            msg = f"the text encoder reads none of the prompt (no token for {parts}): the avatar follows no description"
+        else:
+            msg = f"the text encoder has no token for {parts}: that part of the prompt says nothing"
+        out.append(msg + "; describe it in words")
     return out
-
-
-def _jsonable(o):
-    if isinstance(o, (np.floating, np.integer)):
-        return o.item()
-    if isinstance(o, (np.ndarray, torch.Tensor)):
-        return o.tolist()
-    if isinstance(o, Path):
-        return str(o)
-    return str(o)
 
 
 def generate(prompt: str, out: str | os.PathLike, config: GenerateConfig | None = None, image: str | None = None,

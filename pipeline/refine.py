@@ -17,6 +17,7 @@ import torch
 
 from nerf.cameras import View, standard_views
 from nerf.render import RenderConfig, render_views
+from pipeline.artifacts import RefineStats
 
 
 @dataclass
@@ -109,15 +110,14 @@ def clip_score(field, guidance, render: RenderConfig, n_views: int) -> float:
 
 
 def refine(field, guidance, render: RenderConfig, config: OptimConfig, seed: int = 0,
-           progress: Callable[[int, dict], None] | None = None) -> dict:
-    """Optimise ``field``'s residual against ``guidance``. Returns figures for the sidecar."""
+           progress: Callable[[int, dict], None] | None = None) -> RefineStats:
+    """Optimise ``field``'s residual against ``guidance``; what happened, for the sidecar."""
     gen = torch.Generator().manual_seed(seed)
     dev = next(iter(field.buffers())).device
     params = [p for p in field.parameters() if p.requires_grad]
-    stats = {"initial_clip_score": clip_score(field, guidance, render, config.eval_views), "steps_run": 0,
-             "early_stopped": False, "bad_steps": 0, "reverted": False}
+    initial = clip_score(field, guidance, render, config.eval_views)
+    stats = RefineStats(initial_clip_score=initial, final_clip_score=initial)
     if config.steps <= 0 or not params:
-        stats["final_clip_score"] = stats["initial_clip_score"]
         return stats
     lr = config.lr
     opt = torch.optim.Adam(params, lr=lr)
@@ -136,9 +136,9 @@ def refine(field, guidance, render: RenderConfig, config: OptimConfig, seed: int
             loss, info = guidance.loss(out["rgb"], out["acc"])
         loss = loss.float() + config.regularizer_weight * field.regularizer()
         if not torch.isfinite(loss):
-            stats["bad_steps"] += 1
-            if stats["bad_steps"] > config.max_bad_steps:
-                raise OptimizationError(f"loss was NaN/inf {stats['bad_steps']} times (last at step {step}) "
+            stats.bad_steps += 1
+            if stats.bad_steps > config.max_bad_steps:
+                raise OptimizationError(f"loss was NaN/inf {stats.bad_steps} times (last at step {step}) "
                                         f"even after lowering the learning rate to {lr:g}; try a smaller "
                                         f"--set optim.lr or fewer --steps")
             field.residual.load_state_dict(good)
@@ -151,7 +151,7 @@ def refine(field, guidance, render: RenderConfig, config: OptimConfig, seed: int
         scaler.update()
         if step % 5 == 0:
             good = copy.deepcopy(field.residual.state_dict())
-        stats["steps_run"] = step + 1
+        stats.steps_run = step + 1
         ema = info["clip_score"] if ema is None else 0.9 * ema + 0.1 * info["clip_score"]
         if ema > best + config.min_delta:
             best, since_best = ema, 0
@@ -161,13 +161,13 @@ def refine(field, guidance, render: RenderConfig, config: OptimConfig, seed: int
         if progress:
             progress(step + 1, info)
         if config.patience and since_best >= config.patience:
-            stats["early_stopped"] = True
+            stats.early_stopped = True
             break
-    stats["optimize_seconds"] = round(time.perf_counter() - t0, 3)
-    stats["step_seconds"] = round(stats["optimize_seconds"] / max(1, stats["steps_run"]), 4)
-    stats["final_clip_score"] = clip_score(field, guidance, render, config.eval_views)
-    if start is not None and stats["final_clip_score"] < stats["initial_clip_score"]:
+    stats.optimize_seconds = round(time.perf_counter() - t0, 3)
+    stats.step_seconds = round(stats.optimize_seconds / max(1, stats.steps_run), 4)
+    stats.final_clip_score = clip_score(field, guidance, render, config.eval_views)
+    if start is not None and stats.final_clip_score < stats.initial_clip_score:
         field.residual.load_state_dict(start)
-        stats.update(reverted=True, reverted_from_clip_score=stats["final_clip_score"],
-                     final_clip_score=stats["initial_clip_score"])
+        stats.reverted, stats.reverted_from_clip_score = True, stats.final_clip_score
+        stats.final_clip_score = stats.initial_clip_score
     return stats

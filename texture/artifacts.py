@@ -6,6 +6,7 @@ glTF: (0, 0) is the top-left corner of the texture image, u to the right, v down
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -81,3 +82,40 @@ class RiggedMesh(TexturedMesh):
         return cls(vertices=tm.vertices, faces=tm.faces, normals=tm.normals, uvs=tm.uvs, texture=tm.texture,
                    vertex_regions=tm.vertex_regions, skeleton=tm.skeleton, source_vertex=tm.source_vertex,
                    meta=dict(tm.meta), joints=joints, weights=weights, inverse_bind=inverse_bind)
+
+
+@dataclass
+class TextureHit:
+    """One library image retrieved for a texture region."""
+
+    path: Path
+    """The image file."""
+    score: float
+    """CLIP similarity of the image to the region's phrase (re-ranked by the conditioning, if any)."""
+
+
+@dataclass
+class TextureReport:
+    """What the retrieval texturer chose (``texture.texturer.choose_textures``); the sidecar's ``texture``."""
+
+    library: Path | None
+    """Root of the library searched (None when no library was searched)."""
+    hits: dict[str, list[TextureHit]] = field(default_factory=dict)
+    """Texture region -> the top-k images retrieved for it, best first."""
+    applied: dict[str, Path] = field(default_factory=dict)
+    """Texture region -> the image projected onto it (the best hit scoring at least ``min_score``)."""
+    blend: float = 0.0
+    """How much of the swatches shows over the field's colours."""
+
+    def to_dict(self) -> dict:
+        """JSON form, paths relative to the library."""
+        return {"library": str(self.library) if self.library else None,
+                "regions": {r: [{"file": self._rel(h.path), "score": round(h.score, 4)} for h in hs]
+                            for r, hs in self.hits.items()},
+                "applied": {r: self._rel(p) for r, p in self.applied.items()}, "blend": self.blend}
+
+    def _rel(self, p: Path) -> str:
+        try:
+            return str(p.relative_to(self.library)) if self.library else str(p)
+        except ValueError:
+            return str(p)

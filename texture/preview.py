@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from texture.artifacts import TexturedMesh
-from texture.atomic import atomic_write_bytes, png_bytes
+from texture.atomic import png_bytes
 from texture.raster import nearest_fragments, rasterize
 
 #: View name -> rotation of the avatar about +Y (degrees) so the camera on +Z sees that side.
@@ -102,11 +101,3 @@ def preview_image(mesh: TexturedMesh, config: PreviewConfig | None = None) -> np
 def render_preview(mesh: TexturedMesh, config: PreviewConfig | None = None) -> bytes:
     """The preview strip (see ``preview_image``) encoded as PNG bytes."""
     return png_bytes(preview_image(mesh, config))
-
-
-def save_preview(mesh: TexturedMesh, path, config: PreviewConfig | None = None) -> Path:
-    """Render the preview strip and write it to ``path`` (PNG, atomically)."""
-    path = Path(path)
-    if path.suffix.lower() != ".png":
-        raise ValueError(f"preview path {str(path)!r} must end in .png")
-    return atomic_write_bytes(path, render_preview(mesh, config))

@@ -24,22 +24,25 @@ _PRECEDENCE = ("upper", "lower", "head", "feet", "outfit")
 
 
 @dataclass
-class ApplyConfig:
-    """How swatches are projected onto the avatar."""
+class ProjectionConfig:
+    """How retrieved swatches are projected onto the avatar (``TextureConfig`` extends it)."""
 
+    blend: float = 0.5
+    """How much of the retrieved swatch shows over the mesh's own colour (0 = the mesh colour only)."""
     tile_m: float = 0.18
     """World size in metres of one swatch tile (one period of the pattern)."""
     sharpness: float = 4.0
     """Exponent on |normal| components in the tri-planar weights (higher = crisper planes)."""
-    vertex_blend: float = 0.2
-    """Weight of the mesh's own vertex colour (needs ``vertices`` and ``vertex_colors``)."""
     texels: int = 256
     """Swatches are resized to this many pixels per side before sampling."""
 
-    def __post_init__(self) -> None:
-        if self.tile_m <= 0 or self.sharpness <= 0 or not 0 <= self.vertex_blend <= 1 or self.texels < 4:
-            raise ValueError(f"invalid ApplyConfig {self}: need tile_m > 0, sharpness > 0, "
-                             f"0 <= vertex_blend <= 1, texels >= 4")
+    def check(self) -> None:
+        if not 0 <= self.blend <= 1:
+            raise ValueError(f"blend={self.blend}: in [0, 1]")
+        if self.tile_m <= 0 or self.sharpness <= 0:
+            raise ValueError(f"tile_m={self.tile_m} (metres), sharpness={self.sharpness}: each must be > 0")
+        if not 4 <= self.texels <= 4096:
+            raise ValueError(f"texels={self.texels}: 4..4096")
 
 
 def _load(img: Image.Image | str | Path, texels: int) -> np.ndarray:
@@ -76,7 +79,7 @@ def region_ids(swatch_regions: list[str], head_is_hair: bool = False) -> dict[in
     return out
 
 
-def swatch_color_fn(swatches: dict[str, Image.Image | str | Path], config: ApplyConfig | None = None,
+def swatch_color_fn(swatches: dict[str, Image.Image | str | Path], config: ProjectionConfig | None = None,
                     vertices: np.ndarray | None = None, vertex_colors: np.ndarray | None = None,
                     head_is_hair: bool = False) -> ColorFn:
     """A ``color_fn(points [K,3], normals [K,3], regions int[K]) -> rgb [K,3]`` for ``bake``.
@@ -85,16 +88,18 @@ def swatch_color_fn(swatches: dict[str, Image.Image | str | Path], config: Apply
     ``outfit``) to an image or image path, e.g. the first hit of ``retrieve_regions``.
     Texels of mesh regions with no swatch come back NaN (the baker keeps the vertex
     colour there). With ``vertices`` [V,3] and ``vertex_colors`` [V,3], the nearest
-    vertex's colour is mixed in with weight ``config.vertex_blend``.
+    vertex's colour is mixed in with weight ``1 - config.blend``.
     """
-    cfg = config or ApplyConfig()
+    cfg = config or ProjectionConfig()
+    cfg.check()
+    vertex_blend = 1.0 - cfg.blend
     bad = [r for r in swatches if r not in TEXTURE_REGIONS]
     if bad:
         raise ValueError(f"unknown texture regions {bad}; expected some of {TEXTURE_REGIONS}")
     tex = {r: _load(img, cfg.texels) for r, img in swatches.items()}
     owner = region_ids(list(swatches), head_is_hair)
     tree = None
-    if vertices is not None and vertex_colors is not None and cfg.vertex_blend > 0:
+    if vertices is not None and vertex_colors is not None and vertex_blend > 0:
         from scipy.spatial import cKDTree
 
         tree, vcol = cKDTree(np.asarray(vertices, np.float64)), np.asarray(vertex_colors, np.float32)
@@ -115,7 +120,7 @@ def swatch_color_fn(swatches: dict[str, Image.Image | str | Path], config: Apply
                    + wm[:, 2:] * _sample(tex[r], q[:, 0], -q[:, 1]))   # z-facing: (x, y) plane
             if tree is not None:
                 _, nearest = tree.query(np.asarray(points, np.float64)[m])
-                rgb = (1 - cfg.vertex_blend) * rgb + cfg.vertex_blend * vcol[nearest]
+                rgb = cfg.blend * rgb + vertex_blend * vcol[nearest]
             out[m] = rgb
         return out
 

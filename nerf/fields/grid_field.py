@@ -1,17 +1,21 @@
 """Dense residual grids sampled with ``F.grid_sample`` (the CPU default)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 from torch import Tensor, nn
 
-from nerf.fields.base import FieldConfig
 from nerf.prior import grid_sample_3d
+
+if TYPE_CHECKING:
+    from nerf.fields.config import FieldConfig
 
 
 class GridResidual(nn.Module):
     """Float[1, 4, D, H, W] grid (SDF offset + 3 colour logit offsets), zero-initialised."""
 
-    def __init__(self, config: FieldConfig):
+    def __init__(self, config: "FieldConfig"):
         super().__init__()
         r = config.grid_resolution
         # box aspect of a standing avatar: narrow in x/z, tall in y

@@ -1,14 +1,18 @@
 """Hash-grid residual from nerfstudio's HashEncoding (tcnn on CUDA when present, else torch)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 from torch import Tensor, nn
 
-from nerf.fields.base import FieldConfig
+if TYPE_CHECKING:
+    from nerf.fields.config import FieldConfig
+
 
 
 class HashResidual(nn.Module):
-    def __init__(self, config: FieldConfig):
+    def __init__(self, config: "FieldConfig"):
         super().__init__()
         from nerfstudio.field_components.encodings import HashEncoding
 

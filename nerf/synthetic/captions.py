@@ -1,4 +1,4 @@
-"""Caption grammar for the synthetic avatar corpus, and prompt parsing back to attributes.
+"""Caption grammar for the synthetic avatar corpus (its words are in ``nerf.synthetic.vocabulary``).
 
 Templates are split into three disjoint groups so that no model is tested on the
 wording it learned from: ``train`` (the shipped embedded model), ``evaluator``
@@ -10,26 +10,17 @@ import random
 import re
 
 from nerf.synthetic.avatar_spec import COLORS, HAIR_COLORS, AvatarSpec, covers_legs
-
-UPPER_WORDS = {
-    "shirt": ("shirt", "t-shirt", "top", "tee"),
-    "jacket": ("jacket", "coat", "long-sleeved jacket"),
-    "robe": ("robe", "long robe", "gown"),
-    "dress": ("dress", "frock", "sundress"),
-    "armour": ("armour", "armor", "plate armour", "suit of armour"),
-}
-LOWER_WORDS = {
-    "trousers": ("trousers", "pants", "slacks"),
-    "skirt": ("skirt", "knee-length skirt"),
-    "shorts": ("shorts", "short pants"),
-}
-HEAD_WORDS = {"hat": ("hat", "tall hat"), "helmet": ("helmet",), "crown": ("crown",), "hood": ("hood", "hooded cowl")}
-PATTERN_WORDS = {"stripes": ("striped", "stripy"), "plaid": ("plaid", "tartan"), "checks": ("checked", "checkered")}
-HEIGHT_WORDS = {"tall": ("tall", "very tall", "towering"), "short": ("short", "very short", "small")}
-BUILD_WORDS = {"thin": ("thin", "slim", "skinny", "very thin"), "stout": ("stout", "chubby", "heavy-set", "broad")}
-SUBJECTS = ("person", "man", "woman", "character", "figure", "adventurer", "human")
-CHILD_SUBJECTS = ("child", "kid", "little kid")
-ACC_WORDS = {"cape": ("cape", "cloak"), "backpack": ("backpack", "rucksack"), "belt": ("belt",), "boots": ("boots",)}
+from nerf.synthetic.vocabulary import (
+    ACC_WORDS,
+    BUILD_WORDS,
+    CHILD_SUBJECTS,
+    HEAD_WORDS,
+    HEIGHT_WORDS,
+    LOWER_WORDS,
+    PATTERN_WORDS,
+    SUBJECTS,
+    UPPER_WORDS,
+)
 
 TEMPLATES: dict[str, tuple[str, ...]] = {
     "train": (

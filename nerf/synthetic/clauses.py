@@ -7,18 +7,18 @@ garment. Encoded one by one, each clause binds its own words ("blue trousers"), 
 FusionMLP reads the set of clause embeddings beside the whole-prompt embedding (Deep Sets:
 a shared per-clause MLP, summed). The split is on punctuation, conjunctions and the
 prepositions and verbs that join a subject to what it wears; no vocabulary of the avatar
-domain is involved, so any prompt splits the same way.
+domain is involved (``vocabulary.CLAUSE_JOINERS``), so any prompt splits the same way.
 """
 from __future__ import annotations
 
 import re
 
+from nerf.synthetic.vocabulary import CLAUSE_JOINERS
+
 #: Most clauses a prompt contributes (the rest are dropped; the whole-prompt embedding still sees them).
 MAX_CLAUSES = 8
 
-_JOINERS = ("having put on", "dressed in", "clad in", "who wears", "worn by", "that has", "wearing", "sporting",
-            "showing", "with", "and", "in", "on", "has", "wears", "plus")
-_SPLIT = re.compile(r"[,;:()]|\b(?:" + "|".join(re.escape(j) for j in _JOINERS) + r")\b", re.IGNORECASE)
+_SPLIT = re.compile(r"[,;:()]|\b(?:" + "|".join(re.escape(j) for j in CLAUSE_JOINERS) + r")\b", re.IGNORECASE)
 
 
 def split_clauses(prompt: str, max_clauses: int = MAX_CLAUSES) -> list[str]:

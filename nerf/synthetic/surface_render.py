@@ -85,12 +85,3 @@ def render_template(params: TemplateParams, views: list[View], size: int = 64,
             spec = (refl @ ldir).clamp_min(0.0) ** 16 * lighting.specular * met
             img[idx[hi_idx]] = (col * shade[:, None] + spec[:, None]).clamp(0, 1)
         return img.reshape(len(views), size, size, 3)
-
-
-def silhouette(params: TemplateParams, views: list[View], size: int = 64) -> Tensor:
-    """Binary masks Float[V, size, size] of the template (1 = body)."""
-    black = torch.zeros(len(views), size, size, 3)
-    white = torch.ones(len(views), size, size, 3)
-    a = render_template(params, views, size, black, Lighting(ambient=1.0, specular=0.0))
-    b = render_template(params, views, size, white, Lighting(ambient=1.0, specular=0.0))
-    return ((a - b).abs().sum(-1) < 1e-4).float()

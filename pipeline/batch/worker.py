@@ -13,7 +13,7 @@ import os
 import sys
 import time
 import traceback
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -53,7 +53,9 @@ class ForgeCache:
 
     @staticmethod
     def key(config) -> str:
-        return json.dumps([asdict(config.model), asdict(config.fusion), asdict(config.generator)], sort_keys=True)
+        from pipeline.config import load_key
+
+        return load_key(config)
 
     def get(self, config) -> tuple[object, float | None]:
         """(forge, seconds spent loading it now, or None when it was already loaded)."""

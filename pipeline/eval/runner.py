@@ -19,14 +19,13 @@ from pathlib import Path
 import torch
 
 from nerf.cameras import standard_views
-from nerf.fields import make_field
 from nerf.prior import BakedPrior
 from nerf.render import render_views
 from nerf.synthetic.avatar_spec import sample_spec
 from nerf.synthetic.corpus import is_heldout, render_avatar, spec_from_dict
 from nerf.synthetic.surface_render import Lighting, render_template
 from nerf.template import TemplateParams
-from pipeline.artifacts import ImageFeatures
+from pipeline.artifacts import ImageFeatures, NerfState, RefineStats
 from pipeline.encoders.clip_encoder import ClipEncoder
 from pipeline.encoders.models import EVALUATOR_MODEL
 from pipeline.eval.metrics import paired_comparison, r_precision, recall_at_k, retrieved_prompts, zero_shot_accuracy
@@ -143,8 +142,8 @@ def render_rows(rows: list[dict], config, modes: list[str], n_views: int, quiet:
     images: dict[str, torch.Tensor] = {}
     info: dict = {"views": n_views, "render": render_kind, "seconds_per_prompt": {}}
 
-    def mesh_views(prompt, text, ref, params, field):
-        _, rigged, _ = forge.mesh_and_texture(prompt, text, ref, params, field, config)
+    def mesh_views(state: NerfState):
+        rigged = forge.rig(forge.mesh(state, config), forge.textures(state, config), config)
         return render_mesh(rigged, views, EVALUATOR_SIZE, None, flat)
 
     if all("spec" in r for r in rows):
@@ -152,9 +151,10 @@ def render_rows(rows: list[dict], config, modes: list[str], n_views: int, quiet:
         for r in rows:
             if render_kind == "mesh":
                 params = TemplateParams.from_spec(spec_from_dict(r["spec"]), forge.device)
-                field = make_field(config.field, BakedPrior.bake(params, config.prior_resolution), forge.device)
-                text = forge.encode_prompt(r["prompt"])
-                ims.append(mesh_views(r["prompt"], text, ImageFeatures(None), params, field))
+                field = config.field.setup(BakedPrior.bake(params, config.prior_resolution), forge.device)
+                state = NerfState(forge.encode_prompt(r["prompt"]), ImageFeatures(None), params, field,
+                                  RefineStats(float("nan"), float("nan")))
+                ims.append(mesh_views(state))
             else:
                 params = TemplateParams.from_spec(spec_from_dict(r["spec"]))
                 ims.append(render_template(params, views, EVALUATOR_SIZE, None, flat))
@@ -166,14 +166,14 @@ def render_rows(rows: list[dict], config, modes: list[str], n_views: int, quiet:
         for k, p in enumerate(prompts):
             start = TemplateParams.from_spec(spec_from_dict(rows[k]["spec"]), forge.device) \
                 if mode == "truth+refine" else None
-            text, ref, params, field, _ = forge.build_field(p, cfg, init="template" if mode.startswith("template")
-                                                            else "amortised", start=start)
+            state = forge.build_field(p, cfg, init="template" if mode.startswith("template") else "amortised",
+                                      start=start)
             if render_kind == "mesh":
-                ims.append(mesh_views(p, text, ref, params, field))
+                ims.append(mesh_views(state))
             else:
                 with torch.no_grad():
                     bg = torch.ones(n_views, render.image_size, render.image_size, 3)
-                    ims.append(render_views(field, views, render, bg)["rgb"])
+                    ims.append(render_views(state.field, views, render, bg)["rgb"])
             if not quiet:
                 print(f"  {mode}: {k + 1}/{len(prompts)}", end="\r", flush=True)
         images[mode] = torch.stack(ims).detach()

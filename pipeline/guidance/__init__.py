@@ -1,22 +1,14 @@
-"""Guidance registry: ``clip`` (DreamFields-style CLIP loss, the default) and ``sds``
-(score distillation with local Stable Diffusion weights through diffusers)."""
+"""Guidance: ``clip`` (DreamFields-style CLIP loss, the default) and ``sds`` (score distillation with local
+Stable Diffusion weights through diffusers). ``GuidanceConfig.setup`` builds one."""
 from __future__ import annotations
 
-from pipeline.guidance.base import Guidance, GuidanceConfig
-
-GUIDANCES = ("clip", "sds")
+from pipeline.guidance.base import Guidance
+from pipeline.guidance.config import GUIDANCES, GuidanceConfig
 
 
 def make_guidance(config: GuidanceConfig, **runtime) -> Guidance:
-    if config.kind == "clip":
-        from pipeline.guidance.clip_guidance import ClipGuidance
-
-        return ClipGuidance(config, **runtime)
-    if config.kind == "sds":
-        from pipeline.guidance.sds_guidance import SDSGuidance
-
-        return SDSGuidance(config, **runtime)
-    raise ValueError(f"unknown guidance {config.kind!r}; choose one of {', '.join(GUIDANCES)}")
+    """The guidance ``config.kind`` names (``config.setup``)."""
+    return config.setup(**runtime)
 
 
 __all__ = ["Guidance", "GuidanceConfig", "make_guidance", "GUIDANCES"]

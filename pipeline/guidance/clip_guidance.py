@@ -3,36 +3,33 @@
 Renders come from random views over random backgrounds (the optimiser chooses them), are
 augmented with random shifts/zooms, encoded by the CLIP image tower and compared with the
 prompt's text embedding (and, with a weight, the reference image's embedding). A
-transmittance regulariser keeps empty space empty. With ``contrast_weight`` the views are also
-classified between the prompt and its counterfactuals (``pipeline.guidance.contrast``).
+transmittance regulariser keeps empty space empty.
 """
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from pipeline.guidance.base import GuidanceConfig, TransmittanceRegulariser
-from pipeline.guidance.contrast import counterfactual_prompts
+from pipeline.guidance.base import TransmittanceRegulariser
+
+if TYPE_CHECKING:
+    from pipeline.guidance.config import GuidanceConfig
 
 
 class ClipGuidance:
-    def __init__(self, config: GuidanceConfig, encoder, text: Tensor, image: Tensor | None = None,
+    def __init__(self, config: "GuidanceConfig", encoder, text: Tensor, image: Tensor | None = None,
                  generator: torch.Generator | None = None, prompt: str | None = None):
-        """``prompt`` (the text itself) gives the counterfactuals of ``config.contrast_weight``; the
-        prompt's features are ``text``."""
+        """``text`` Float[D] is the prompt's features, ``image`` Float[D] the reference's (or None); ``prompt``
+        (the text itself, which score distillation needs) is not used."""
         self.config = config
         self.sparsity = TransmittanceRegulariser(config)
         self.encoder = encoder
         self.text = F.normalize(text.to(encoder.device).float(), dim=-1)
         self.image = None if image is None else F.normalize(image.to(encoder.device).float(), dim=-1)
         self.gen = generator or torch.Generator().manual_seed(0)
-        self.counterfactuals = counterfactual_prompts(prompt) if prompt and config.contrast_weight > 0 else []
-        self.classes = None  # Float[1 + K, D]: the prompt, then its counterfactuals
-        if self.counterfactuals:
-            self.classes = torch.cat([self.text.view(1, -1),
-                                      encoder.encode_text_tensor(self.counterfactuals).float()])
-            self.logit_scale = encoder.logit_scale
 
     def augment(self, x: Tensor) -> Tensor:
         """Random shift/zoom of Float[B,3,S,S] (small, as in training, so size keeps meaning)."""
@@ -59,10 +56,6 @@ class ClipGuidance:
         f = self.encoder.encode_image_tensor(x)
         clip = (f @ self.text).mean()
         loss = -clip
-        if self.classes is not None:
-            logits = self.logit_scale * f @ self.classes.T
-            target = torch.zeros(len(f), dtype=torch.long, device=f.device)
-            loss = loss + self.config.contrast_weight * F.cross_entropy(logits, target)
         if self.image is not None and self.config.image_weight > 0:
             loss = loss - self.config.image_weight * (f @ self.image).mean()
         sparsity, trans = self.sparsity(acc)

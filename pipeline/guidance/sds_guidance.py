@@ -19,13 +19,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from pipeline.guidance.base import GuidanceConfig, SDSSettings, TransmittanceRegulariser
+from pipeline.guidance.base import TransmittanceRegulariser
 from pipeline.inputs import InputError
+
+if TYPE_CHECKING:
+    from pipeline.guidance.config import GuidanceConfig, SDSSettings
 
 PARTS = ("unet", "vae", "text_encoder", "tokenizer", "scheduler")
 HOW = ("pass a local Stable Diffusion folder in diffusers layout (unet/, vae/, text_encoder/, tokenizer/, "
@@ -86,7 +90,7 @@ def import_diffusers():
 class SDSGuidance:
     """Score distillation from a frozen text-to-image diffusion model."""
 
-    def __init__(self, config: GuidanceConfig, encoder=None, text: Tensor | None = None, image: Tensor | None = None,
+    def __init__(self, config: "GuidanceConfig", encoder=None, text: Tensor | None = None, image: Tensor | None = None,
                  generator: torch.Generator | None = None, prompt: str | None = None,
                  components: SDComponents | None = None, settings: SDSSettings | None = None,
                  device: str | torch.device | None = None):

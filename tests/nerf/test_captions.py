@@ -4,8 +4,9 @@ import random
 import re
 
 from nerf.synthetic.avatar_spec import COLORS, sample_spec
-from nerf.synthetic.captions import HEAD_WORDS, UPPER_WORDS, caption
+from nerf.synthetic.captions import caption
 from nerf.synthetic.corpus import is_heldout, spec_from_dict
+from nerf.synthetic.vocabulary import HEAD_WORDS, UPPER_WORDS
 from pipeline.eval.runner import DEFAULT_PROMPTS
 
 

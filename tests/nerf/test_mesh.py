@@ -25,7 +25,7 @@ def case(request):
     p = TemplateParams.from_spec(spec)
     lo, hi = bounds(p.clamped_shape())
     mesh = extract_mesh(template_query(p), lo, hi, skeleton(p.clamped_shape()),
-                        MeshConfig(resolution=96, triangles=budget))
+                        MeshConfig(resolution=96), triangles=budget)
     return request.param, spec, budget, mesh, skeleton(p.clamped_shape())
 
 
@@ -87,11 +87,11 @@ def _two_spheres(big_r: float, small_r: float):
 def test_floaters_are_dropped_but_real_parts_kept():
     sk = Skeleton(["Hips"], [-1], np.zeros((1, 3), np.float32))
     lo, hi = np.array([-0.3, 0.1, -0.3]), np.array([0.6, 0.9, 0.3])
-    cfg = MeshConfig(resolution=48, triangles=2000, min_component_fraction=0.05)
-    floater = extract_mesh(_two_spheres(0.25, 0.03), lo, hi, sk, cfg)
+    cfg = MeshConfig(resolution=48, min_component_fraction=0.05)
+    floater = extract_mesh(_two_spheres(0.25, 0.03), lo, hi, sk, cfg, triangles=2000)
     assert trimesh.Trimesh(floater.vertices, floater.faces).body_count == 1
     assert floater.vertices[:, 0].max() < 0.3
-    pair = extract_mesh(_two_spheres(0.25, 0.1), lo, hi, sk, cfg)
+    pair = extract_mesh(_two_spheres(0.25, 0.1), lo, hi, sk, cfg, triangles=2000)
     assert trimesh.Trimesh(pair.vertices, pair.faces).body_count == 2
 
 

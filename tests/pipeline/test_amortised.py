@@ -85,7 +85,8 @@ def test_each_colour_goes_to_the_garment_it_is_named_with(forge):
         for template in ("a person wearing a {} shirt and {} trousers and a {} hat",
                          "a woman in a {} jacket and {} shorts and a {} helmet"):
             for named in permutations(colors):
-                text, _, params = forge.amortised_template(template.format(*named), cfg)
+                av = forge.amortised_template(template.format(*named), cfg)
+                text, params = av.text, av.params
                 assert len(text.clauses) == 4, text.clauses
                 for region, name in zip(("upper", "lower", "headwear"), named):
                     # decoded colours are palette entries
@@ -100,7 +101,7 @@ def test_each_height_and_build_word_lands_on_its_class(forge):
     generator that regressed the proportions put "a tall doctor in a white robe with short brown
     hair" at 1.68 m, nearer average (1.72) than tall (1.92); 8 of these 56 missed."""
     from nerf.synthetic.avatar_spec import BUILD_W, HEIGHT_M
-    from nerf.synthetic.captions import BUILD_WORDS, HEIGHT_WORDS
+    from nerf.synthetic.vocabulary import BUILD_WORDS, HEIGHT_WORDS
 
     outfits = ("a {} person in a red shirt and blue trousers", "a {} knight in a silver armour",
                "a {} doctor in a white robe with short brown hair", "a {} woman in a green dress and a gold crown")

@@ -49,7 +49,7 @@ def test_text_comments_blanks_and_line_numbers(tmp_path):
 def test_jsonl_fields_and_bad_lines(tmp_path):
     lines = [
         '{"prompt": "a knight", "name": "Hero One", "seed": 7, "set": ["optim.steps=2"]}',
-        '{"prompt": "a knight", "set": "optim.steps=4; mesh.triangles=3000"}',
+        '{"prompt": "a knight", "set": "optim.steps=4; export.triangles=3000"}',
         "{not json",
         '{"prompt": ""}',
         '{"name": "x"}',
@@ -63,7 +63,7 @@ def test_jsonl_fields_and_bad_lines(tmp_path):
     items, bad = plan(write(tmp_path, "p.jsonl", "\n".join(lines) + "\n"))
     assert [(i.line, i.name) for i in items] == [(1, "hero_one"), (2, "a_knight"), (11, "a_bare_string_prompt")]
     assert items[0].seed == 7 and items[0].config.optim.steps == 2
-    assert items[1].config.optim.steps == 4 and items[1].config.mesh.triangles == 3000
+    assert items[1].config.optim.steps == 4 and items[1].config.export.triangles == 3000
     assert items[0].config_hash != items[1].config_hash
     errors = {b.line: b.error for b in bad}
     assert sorted(errors) == [3, 4, 5, 6, 7, 8, 9, 10]
@@ -74,7 +74,7 @@ def test_jsonl_fields_and_bad_lines(tmp_path):
 
 def test_csv_multiline_rows_keep_their_first_line(tmp_path):
     text = ('prompt,name,seed,set\n'
-            'a knight,,1,optim.steps=2;mesh.triangles=3000\n'
+            'a knight,,1,optim.steps=2;export.triangles=3000\n'
             '"a wizard\nin a robe",wiz,,\n'
             ',,,\n'
             ',nameonly,,\n'
@@ -244,7 +244,7 @@ GOOD = [
     {"prompt": "a wizard in a purple robe", "seed": 3},
     {"prompt": "a knight in green plaid", "name": "../../escape"},
     {"prompt": "a tall knight in a red tunic"},
-    {"prompt": "a ranger in a denim jacket", "set": "mesh.triangles=3000"},
+    {"prompt": "a ranger in a denim jacket", "set": "export.triangles=3000"},
     {"prompt": "a pirate in a striped shirt"},
     {"prompt": "a robot in silver armour", "name": "Robot One"},
     {"prompt": "a queen in a blue gown"},

@@ -15,9 +15,9 @@ def test_presets_exist_and_resolve():
 
 def test_overrides_and_file(tmp_path):
     f = tmp_path / "c.yaml"
-    f.write_text("optim:\n  steps: 7\nmesh:\n  triangles: 1234\n")
+    f.write_text("optim:\n  steps: 7\nexport:\n  triangles: 1234\n")
     cfg = resolve_config("cpu", str(f), ["optim.lr=0.5", "export.animation=none", "seed=3"])
-    assert (cfg.optim.steps, cfg.mesh.triangles, cfg.optim.lr, cfg.export.animation, cfg.seed) == \
+    assert (cfg.optim.steps, cfg.export.triangles, cfg.optim.lr, cfg.export.animation, cfg.seed) == \
         (7, 1234, 0.5, "none", 3)
 
 

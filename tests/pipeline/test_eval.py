@@ -41,9 +41,10 @@ def test_truth_refine_refines_each_prompts_ground_truth(rows):
 
     cfg = resolve_config("tiny")
     truth = TemplateParams.from_spec(spec_from_dict(rows[0]["spec"]))
-    _, _, params, field, opt = AvatarForge(cfg).build_field(rows[0]["prompt"], cfg, start=truth)
-    assert params is truth and opt["max_color_shift"] == cfg.field.max_color_shift  # colours kept, as amortised
-    assert torch.equal(field.prior.sdf_grid, BakedPrior.bake(truth, cfg.prior_resolution).sdf_grid)
+    state = AvatarForge(cfg).build_field(rows[0]["prompt"], cfg, start=truth)
+    # colours kept, as amortised
+    assert state.params is truth and state.stats.max_color_shift == cfg.field.max_color_shift
+    assert torch.equal(state.prior.sdf_grid, BakedPrior.bake(truth, cfg.prior_resolution).sdf_grid)
 
     r = r_precision_report(rows, cfg, ["truth+refine"], 2, True)
     assert r["truth+refine"] >= 0.75, r  # ground truth, a few steps refined, still finds its prompt

@@ -160,16 +160,15 @@ def test_prompt_parts_the_encoder_cannot_read_are_named_in_a_warning(forge, tmp_
 def test_refinement_raises_the_score_and_keeps_the_generators_colours(forge, prompt, init, overrides, kept):
     import torch
 
-    from nerf.fields import make_field
-
     cfg = resolve_config("tiny", None, [*TINY, *overrides])
-    _, ref, _, field, opt = forge.build_field(prompt, cfg, init=init)
-    assert opt["steps_run"] == cfg.optim.steps
+    state = forge.build_field(prompt, cfg, init=init)
+    ref, field, opt = state.image, state.field, state.stats
+    assert opt.steps_run == cfg.optim.steps
     # a library reference conditions the generator only: refinement from the template looks none up
     assert ref.source.startswith("library:") if init == "amortised" else ref.embedding is None
-    assert opt["max_color_shift"] == (0.0 if kept else -1.0)  # the sidecar records the bound in effect
-    assert opt["final_clip_score"] > opt["initial_clip_score"] + 0.002, opt
-    start = make_field(cfg.field, field.prior)  # the same prior, no residual
+    assert opt.max_color_shift == (0.0 if kept else -1.0)  # the sidecar records the bound in effect
+    assert opt.final_clip_score > opt.initial_clip_score + 0.002, opt
+    start = cfg.field.setup(field.prior)  # the same prior, no residual
     x = field.prior.lo + torch.rand(20000, 3, generator=torch.Generator().manual_seed(0)) * (
         field.prior.hi - field.prior.lo)
     with torch.no_grad():
@@ -196,19 +195,19 @@ class Inverted:
 def test_refinement_that_lowers_the_score_hands_back_the_start_when_asked(forge, revert):
     import copy
 
-    from pipeline.guidance import make_guidance
     from pipeline.refine import refine
 
     cfg = resolve_config("tiny", None, [*TINY, "optim.steps=8", f"optim.revert_if_worse={revert}"])
     amortised = resolve_config("tiny", None, ["optim.steps=0"])
-    text, _, _, field, _ = forge.build_field("a wizard in a purple robe", amortised)
+    state = forge.build_field("a wizard in a purple robe", amortised)
+    field = state.field
     start = copy.deepcopy(field.residual.state_dict())
-    guidance = make_guidance(cfg.guidance, encoder=forge.encoder, text=text.embedding)
+    guidance = cfg.guidance.setup(encoder=forge.encoder, text=state.text.embedding)
     stats = refine(field, Inverted(guidance), cfg.render, cfg.optim)
-    assert stats["reverted"] is revert
+    assert stats.reverted is revert
     moved = max(float((field.residual.state_dict()[k] - v).abs().max()) for k, v in start.items())
     if revert:
-        assert stats["final_clip_score"] == stats["initial_clip_score"] and moved == 0.0, (stats, moved)
-        assert stats["reverted_from_clip_score"] < stats["initial_clip_score"] - 0.001, stats  # what it undid
+        assert stats.final_clip_score == stats.initial_clip_score and moved == 0.0, (stats, moved)
+        assert stats.reverted_from_clip_score < stats.initial_clip_score - 0.001, stats  # what it undid
     else:  # without the guard the avatar really does get worse, so the case above is not vacuous
-        assert stats["final_clip_score"] < stats["initial_clip_score"] - 0.001 and moved > 0.01, (stats, moved)
+        assert stats.final_clip_score < stats.initial_clip_score - 0.001 and moved > 0.01, (stats, moved)

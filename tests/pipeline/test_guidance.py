@@ -1,7 +1,8 @@
 """The transmittance (sparsity) regulariser stops growth without eroding the starting avatar."""
 import torch
 
-from pipeline.guidance.base import GuidanceConfig, TransmittanceRegulariser
+from pipeline.guidance.base import TransmittanceRegulariser
+from pipeline.guidance.config import GuidanceConfig
 
 
 def grad_of(reg: TransmittanceRegulariser, coverage: float) -> float:

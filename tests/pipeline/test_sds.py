@@ -59,7 +59,7 @@ def small_field():
 
 
 def test_sds_gradient_reaches_the_field(sd_folder):
-    from pipeline.guidance.sds_guidance import SDSSettings
+    from pipeline.guidance.config import SDSSettings
 
     field = small_field()
     # 16 px into the tiny VAE (factor 2)
@@ -120,7 +120,7 @@ def test_missing_diffusers_gives_an_install_hint(sd_folder, monkeypatch):
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_sds_on_cuda_in_half_precision(sd_folder):
-    from pipeline.guidance.sds_guidance import SDSSettings
+    from pipeline.guidance.config import SDSSettings
 
     prior = BakedPrior.bake(TemplateParams.default("cpu"), 32)
     field = make_field(FieldConfig(grid_resolution=8, max_color_shift=-1.0), prior, "cuda")

@@ -12,7 +12,7 @@ from pipeline.encoders.clip_encoder import ClipEncoder
 from texture.gltf.config import ExportConfig
 from texture.library import open_library
 from texture.library.swatches import library_filename, render_swatch
-from texture.texturer import TextureConfig, texture_and_rig
+from texture.texturer import TextureConfig, choose_textures, texture_and_rig
 
 PROMPT = "a person in a green plaid shirt and black trousers"
 
@@ -44,10 +44,12 @@ def test_baked_torso_shows_the_retrieved_swatch(library, encoder):
     spec = AvatarSpec(upper_color="grey", lower_color="grey")  # neutral field colour: the swatch must show
     params = TemplateParams.from_spec(spec)
     lo, hi = (b.numpy() for b in bounds(params.shape))
-    mesh = extract_mesh(template_query(params), lo, hi, skeleton(params.shape), MeshConfig(resolution=72,
-                                                                                            triangles=6000))
-    rigged, info = texture_and_rig(mesh, PROMPT, library, encoder, TextureConfig(blend=0.8),
-                                   ExportConfig(triangles=6000, texture_size=256))
+    mesh = extract_mesh(template_query(params), lo, hi, skeleton(params.shape), MeshConfig(resolution=72),
+                        triangles=6000)
+    config = TextureConfig(blend=0.8)
+    report = choose_textures(PROMPT, library, encoder, config)
+    rigged = texture_and_rig(mesh, report, config, ExportConfig(triangles=6000, texture_size=256))
+    info = report.to_dict()
     assert info["applied"]["upper"] == "green_plaid.png"
     tex = rigged.texture.astype(float)
     h, w = tex.shape[:2]

@@ -41,7 +41,7 @@ def _extract(spec, triangles: int):
     p = TemplateParams.from_spec(spec)
     lo, hi = bounds(p.clamped_shape())
     return extract_mesh(template_query(p), lo, hi, skeleton(p.clamped_shape()),
-                        MeshConfig(resolution=96, triangles=triangles))
+                        MeshConfig(resolution=96), triangles=triangles)
 
 
 @pytest.fixture(scope="module")

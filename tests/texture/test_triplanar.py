@@ -9,7 +9,7 @@ import pytest
 from nerf.artifacts import REGIONS
 from nerf.synthetic.avatar_spec import COLORS
 from texture.library.swatches import render_swatch
-from texture.triplanar import ApplyConfig, swatch_color_fn
+from texture.triplanar import ProjectionConfig, swatch_color_fn
 
 
 def _points(n: int = 4000, seed: int = 0):
@@ -26,7 +26,7 @@ def test_swatches_paint_their_regions_and_leave_others():
     pts, nrm, reg = _points()
     fn = swatch_color_fn({"upper": render_swatch("solid", "green", 64, random.Random(0)),
                           "lower": render_swatch("stripes", "black", 64, random.Random(0))},
-                         ApplyConfig(vertex_blend=0.0))
+                         ProjectionConfig(blend=1.0))
     rgb = fn(pts, nrm, reg)
     assert rgb.shape == (len(pts), 3)
     skin = reg == REGIONS.index("skin")
@@ -41,7 +41,7 @@ def test_swatches_paint_their_regions_and_leave_others():
 def test_outfit_fills_in_and_vertex_colour_blends():
     pts, nrm, reg = _points(1000)
     red = np.tile(np.array([[1.0, 0.0, 0.0]], np.float32), (len(pts), 1))
-    fn = swatch_color_fn({"outfit": render_swatch("solid", "white", 32)}, ApplyConfig(vertex_blend=0.5),
+    fn = swatch_color_fn({"outfit": render_swatch("solid", "white", 32)}, ProjectionConfig(blend=0.5),
                          vertices=pts, vertex_colors=red)
     rgb = fn(pts, nrm, reg)
     clothed = reg != REGIONS.index("skin")

@@ -5,11 +5,10 @@ import torch
 
 from nerf.cameras import View, standard_views
 from nerf.fields import FieldConfig, make_field
-from nerf.mesh import MeshConfig, extract_mesh
+from nerf.mesh import MeshConfig, extract_mesh, field_query
 from nerf.prior import BakedPrior
 from nerf.synthetic.surface_render import Lighting, render_template
 from nerf.template import TemplateParams, skeleton
-from pipeline.generate import field_query
 from texture.assemble import build_rigged
 from texture.gltf.config import ExportConfig
 from texture.view_render import render_mesh
@@ -23,7 +22,7 @@ def avatar():
     prior = BakedPrior.bake(params, 64)
     field = make_field(FieldConfig(), prior)
     mesh = extract_mesh(field_query(field, params), prior.lo.numpy(), prior.hi.numpy(), skeleton(params.shape),
-                        MeshConfig(resolution=128, triangles=20000))
+                        MeshConfig(resolution=128), triangles=20000)
     return params, build_rigged(mesh, ExportConfig(triangles=20000, texture_size=1024))
 
 

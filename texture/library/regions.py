@@ -1,7 +1,7 @@
 """Split a prompt into per-region phrases: "a person in a green plaid shirt and black trousers"
 gives upper = "green plaid shirt", lower = "black trousers".
 
-Rule-based over the ``nerf.synthetic.avatar_spec`` vocabulary (garments, colours with their
+Rule-based over the avatar vocabulary (``nerf.synthetic.vocabulary``) (garments, colours with their
 synonyms, patterns) plus the texture materials; modifiers before a garment belong to
 it ("green plaid shirt"), and modifiers after a garment introduced by "in"/"of"
 belong to it when it had none ("a shirt in green plaid"). Chunks with no known word
@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nerf.synthetic.avatar_spec import ACCESSORIES, COLORS, HEADWEAR, LOWER, PATTERNS, UPPER
+from nerf.synthetic.avatar_spec import ACCESSORIES, COLORS, PATTERNS
+from nerf.synthetic.vocabulary import (
+    GARMENT_REGIONS,
+    IMPLIED_MATERIALS,
+    LONG_GARMENTS,
+    PHRASE_SEPARATORS,
+    POSTFIX_WORDS,
+    STOP_WORDS,
+)
 from texture.library.embedder import ImageEmbedder
 from texture.library.swatches import MATERIAL_WORDS
 
@@ -33,27 +41,7 @@ REGION_DESCRIPTIONS: dict[str, str] = {
     "outfit": "a whole outfit, costume or uniform",
 }
 
-_GARMENTS: dict[str, str] = {
-    **{g: "upper" for g in UPPER},
-    **{g: "upper" for g in ("armor", "t-shirt", "tshirt", "tunic", "blouse", "sweater", "jumper", "hoodie",
-                            "coat", "vest", "top", "gown", "cloak", "cape", "tabard", "shirts", "jackets",
-                            "chainmail", "breastplate", "cardigan", "blazer", "kimono", "poncho")},
-    **{g: "lower" for g in LOWER},
-    **{g: "lower" for g in ("pants", "jeans", "leggings", "kilt", "slacks", "breeches", "trouser", "skirts")},
-    **{g: "head" for g in HEADWEAR if g != "none"},
-    **{g: "head" for g in ("cap", "beanie", "turban", "bandana", "hair", "beret", "headband", "tiara",
-                           "hats", "helm", "headscarf", "wig")},
-    **{g: "feet" for g in ("boots", "boot", "shoes", "shoe", "sneakers", "sandals", "slippers", "heels")},
-    **{g: "outfit" for g in ("outfit", "suit", "uniform", "costume", "clothes", "clothing", "jumpsuit",
-                             "overalls", "spacesuit", "attire")},
-}
-#: Garments that cover the legs too (``nerf.synthetic.avatar_spec.covers_legs``).
-_LONG = {"robe", "dress", "gown"}
-#: Material implied by a garment word when none is given.
-_IMPLIED = {"jeans": "denim", "armour": "metal", "armor": "metal", "chainmail": "metal",
-            "breastplate": "metal", "helmet": "metal", "helm": "metal", "crown": "metal", "tiara": "metal"}
 _ACCESSORIES = set(ACCESSORIES) - {"boots", "cape"}
-
 _COLOR_WORDS = {syn: name for name, (_, syns) in COLORS.items() for syn in syns + (name,)}
 _MATERIAL_WORDS = {w: m for m, ws in MATERIAL_WORDS.items() for w in ws + (m,) if m != "solid"}
 _MATERIAL_WORDS.update({p: p for p in PATTERNS if p != "solid"}, stripe="stripes", checkered="checks",
@@ -62,10 +50,7 @@ _MATERIAL_WORDS.update({p: p for p in PATTERNS if p != "solid"}, stripe="stripes
                        knitted="knit", plain="solid", solid="solid", steel="metal", iron="metal")
 _MATERIAL_WORDS["metallic"] = "metal"
 _MODIFIERS = sorted(set(_COLOR_WORDS) | set(_MATERIAL_WORDS), key=lambda w: -len(w.split()))
-_SEPARATORS = {"and", ",", "with", "wearing", ";", ".", "plus", "holding", "carrying", "has", "who"}
-_POSTFIX = {"in", "of", "made"}
-_STOP = {"a", "an", "the", "person", "man", "woman", "character", "avatar", "in", "of", "made", "some",
-         "pair", "his", "her", "their", "very", "tall", "short", "young", "old", "boy", "girl"}
+
 
 
 @dataclass
@@ -106,8 +91,8 @@ def _tokens(prompt: str) -> list[str]:
 def _phrase(region: str, mods: list[str], garment: str | None) -> RegionPhrase:
     color = next((_COLOR_WORDS[m] for m in mods if m in _COLOR_WORDS), None)
     material = next((_MATERIAL_WORDS[m] for m in mods if m in _MATERIAL_WORDS and m not in _COLOR_WORDS), None)
-    if material is None and garment in _IMPLIED:
-        material = _IMPLIED[garment]
+    if material is None and garment in IMPLIED_MATERIALS:
+        material = IMPLIED_MATERIALS[garment]
     if material is None and "metallic" in mods or (material is None and color in ("silver", "gold")):
         material = "metal"
     text = " ".join(mods + ([garment] if garment else []))
@@ -131,14 +116,14 @@ def parse_regions(prompt: str, embedder: ImageEmbedder | None = None,
     open_last = False  # last garment had no modifiers and may take postfix ones
 
     def flush_chunk() -> None:  # a chunk between separators with no vocabulary word at all
-        content = [t for t in chunk if t not in _STOP and t not in _ACCESSORIES]
+        content = [t for t in chunk if t not in STOP_WORDS and t not in _ACCESSORIES]
         if content and None not in chunk:
             unplaced.append(" ".join(content))
         chunk.clear()
 
     for tok in _tokens(prompt) + ["."]:
-        if tok in _GARMENTS:
-            region = _GARMENTS[tok]
+        if tok in GARMENT_REGIONS:
+            region = GARMENT_REGIONS[tok]
             ph = _phrase(region, pending, tok)
             if region not in out or (region == "head" and out[region].garment == "hair" and tok != "hair"):
                 out[region] = ph
@@ -147,7 +132,7 @@ def parse_regions(prompt: str, embedder: ImageEmbedder | None = None,
         elif tok in _COLOR_WORDS or tok in _MATERIAL_WORDS:
             pending.append(tok)
             chunk.append(None)
-        elif tok in _SEPARATORS:
+        elif tok in PHRASE_SEPARATORS:
             if pending and last is not None and open_last:
                 ph = _phrase(last.region, pending, last.garment)
                 if out.get(last.region) is last:
@@ -159,10 +144,10 @@ def parse_regions(prompt: str, embedder: ImageEmbedder | None = None,
             open_last = False
             flush_chunk()
         else:
-            if tok not in _POSTFIX:
-                open_last = open_last and tok in _STOP
+            if tok not in POSTFIX_WORDS:
+                open_last = open_last and tok in STOP_WORDS
             chunk.append(tok)
-    for long_ph in [p for p in out.values() if p.garment in _LONG]:
+    for long_ph in [p for p in out.values() if p.garment in LONG_GARMENTS]:
         out.setdefault("lower", RegionPhrase("lower", long_ph.text, long_ph.color, long_ph.material,
                                              long_ph.garment, "rule", list(long_ph.words)))
     if embedder is not None and unplaced:

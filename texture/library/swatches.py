@@ -232,14 +232,6 @@ def swatch_caption(material: str, color: str, rng: random.Random) -> str:
     ))
 
 
-def query_text(material: str | None, color: str | None) -> str:
-    """The canonical retrieval query for a material and colour (either may be None)."""
-    parts = [COLORS[color][1][0] if color else None,
-             MATERIAL_WORDS[material][0] if material and material != "solid" else None]
-    noun = "material" if material in _NOT_FABRIC else "fabric"
-    return "a close-up of " + " ".join(p for p in parts + [noun] if p)
-
-
 def library_filename(color: str, material: str) -> str:
     """Descriptive library file name, e.g. ``green_plaid.png``, ``red_polka-dots.png``."""
     return f"{color}_{material.replace(' ', '-')}.png"
