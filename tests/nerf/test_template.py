@@ -94,7 +94,17 @@ def test_corpus_render_is_deterministic_and_colourful():
 def test_archetype_and_heldout_split():
     spec = apply_archetype(AvatarSpec(), "knight")
     assert spec.upper == "armour" and spec.headwear == "helmet"
-    assert isinstance(is_heldout(spec), bool)
+    # about 1 in 7 combinations is held out, and the split depends on the attributes it names
+    import random
+
+    from nerf.synthetic.avatar_spec import sample_spec
+
+    specs = [sample_spec(random.Random(i)) for i in range(2000)]
+    share = sum(map(is_heldout, specs)) / len(specs)
+    assert 0.09 < share < 0.2, share
+    plain = AvatarSpec(upper_color="red", upper="shirt", lower_color="blue")
+    assert is_heldout(plain) == is_heldout(AvatarSpec(upper_color="red", upper="shirt", lower_color="blue",
+                                                      height="tall", hair="long"))
     with pytest.raises(ValueError, match="unknown archetype"):
         apply_archetype(AvatarSpec(), "wizzard")
 

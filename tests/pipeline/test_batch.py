@@ -192,7 +192,7 @@ def test_produce_turns_any_failure_into_a_failed_outcome(tmp_path, prompt, error
     else:
         assert out.ok and sorted(out.files) == sorted(out.sha256) == [f"{item.name}{e}" for e in
                                                                       (".glb", ".json", ".png")]
-        assert out.timings["model_load"] >= 0 and cache.get(item.config)[1] is None  # loaded once
+        assert "model_load" in out.timings and cache.get(item.config)[1] is None  # loaded once
         assert json.loads(out.files[f"{item.name}.json"])["export"]["path"] == f"{item.name}.glb"  # no staging path
 
 
@@ -302,6 +302,7 @@ def killed_then_resumed(tmp_path_factory):
     return out, done, killed_ok, time.time() - t
 
 
+@pytest.mark.slow
 def test_killed_batch_resumes_to_complete_valid_outputs(killed_then_resumed, gltf_validator):
     from texture.gltf.validate import validate_many
 
@@ -340,6 +341,7 @@ def local_ray():
     ray.shutdown()
 
 
+@pytest.mark.slow
 def test_ray_backend_gives_the_same_outputs(killed_then_resumed, local_ray, tmp_path):
     local_out = killed_then_resumed[0]
     out = tmp_path / "ray"

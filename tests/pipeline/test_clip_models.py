@@ -116,6 +116,7 @@ def test_unknown_model_name_suggests_close_ones():
         ClipEncoder.load("ViT-B-61", None)
 
 
+@pytest.mark.slow
 def test_open_clip_import_skips_the_wandb_probe_only_while_importing():
     """timm's ``try: import wandb`` is answered "not installed" during the import (seconds saved
     per process) and wandb stays importable afterwards."""

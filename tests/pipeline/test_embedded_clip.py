@@ -87,6 +87,7 @@ def test_a_broken_text_tower_install_says_how_to_repair(tmp_path):
         EmbeddedCLIP.from_minilm(clip_models.EMBEDDED_CONFIGS[clip_models.DEFAULT_MODEL], tmp_path)
 
 
+@pytest.mark.slow
 def test_registering_the_embedded_models_with_open_clip_leaves_no_temporary_folder(tmp_path):
     """open_clip reads model configs from files; the folder they are written to must not outlive the call
     (one per process piled up in /tmp), and the models must still build after open_clip rescans its paths."""

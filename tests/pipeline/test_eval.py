@@ -12,6 +12,7 @@ def rows():
     return read_prompt_file(DEFAULT_PROMPTS)[:N]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("render", ["field", "mesh"])
 def test_amortised_avatars_retrieve_their_own_prompts(rows, render):
     cfg = resolve_config("tiny")
