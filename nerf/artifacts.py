@@ -34,8 +34,23 @@ class Skeleton:
         return self.names.index(name)
 
 
+class Counted:
+    """Vertex and face counts of anything with ``vertices`` [V, 3] and ``faces`` [F, 3] arrays."""
+
+    vertices: np.ndarray
+    faces: np.ndarray
+
+    @property
+    def n_vertices(self) -> int:
+        return int(self.vertices.shape[0])
+
+    @property
+    def n_faces(self) -> int:
+        return int(self.faces.shape[0])
+
+
 @dataclass
-class MeshArtifact:
+class MeshArtifact(Counted):
     """A triangle mesh extracted from a NeRF field.
 
     Vertices are in metres (Y up, facing +Z, feet on y = 0).
@@ -53,11 +68,3 @@ class MeshArtifact:
     """The template skeleton fitted to this body."""
     meta: dict = field(default_factory=dict)
     """Free-form facts about extraction (resolution, iso level, decimation)."""
-
-    @property
-    def n_vertices(self) -> int:
-        return int(self.vertices.shape[0])
-
-    @property
-    def n_faces(self) -> int:
-        return int(self.faces.shape[0])

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nerf.artifacts import Skeleton
+from nerf.artifacts import Counted, Skeleton
 
 
 @dataclass
@@ -36,7 +36,7 @@ class UVMesh:
 
 
 @dataclass
-class TexturedMesh:
+class TexturedMesh(Counted):
     """A UV-mapped mesh with a baked baseColor texture."""
 
     vertices: np.ndarray
@@ -55,14 +55,6 @@ class TexturedMesh:
     source_vertex: np.ndarray | None = None
     """int64 [V] index in the un-cut source mesh (seam copies share it), if known."""
     meta: dict = field(default_factory=dict)
-
-    @property
-    def n_vertices(self) -> int:
-        return int(self.vertices.shape[0])
-
-    @property
-    def n_faces(self) -> int:
-        return int(self.faces.shape[0])
 
 
 @dataclass
