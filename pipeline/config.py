@@ -44,7 +44,7 @@ class ReferenceConfig:
     """The reference image: the user's --image, or the best CLIP match in the texture library."""
 
     max_pixels: int = 40_000_000
-    """Larger images are refused (decompression-bomb guard)."""
+    """Larger images are refused (decompression-bomb guard); at most 100000000."""
     use_library: bool = True
     """Without --image, use the best-matching library image as the reference."""
 
@@ -65,7 +65,7 @@ class GenerateConfig:
     generator: GeneratorConfig = _field(default_factory=GeneratorConfig)
     field: FieldConfig = _field(default_factory=FieldConfig)
     prior_resolution: int = 96
-    """Resolution (along the height) of the grid the template prior is baked into."""
+    """Resolution (along the height) of the grid the template prior is baked into; 16 to 384."""
     render: RenderConfig = _field(default_factory=RenderConfig)
     guidance: GuidanceConfig = _field(default_factory=GuidanceConfig)
     optim: OptimConfig = _field(default_factory=OptimConfig)
@@ -78,6 +78,9 @@ class GenerateConfig:
             raise ValueError(f"seed={self.seed}: 0 <= seed < 2**63")
         if self.prior_resolution < 16:
             raise ValueError(f"prior_resolution={self.prior_resolution}: at least 16")
+        from pipeline.limits import check_limits
+
+        check_limits(self)  # every size-like key within what the pipeline can honour (pipeline.limits.LIMITS)
 
 
 def resolve_config(preset: str | None = None, config_file: str | None = None,

@@ -6,10 +6,14 @@ bad key and the closest valid ones. Attribute docstrings become help text.
 from __future__ import annotations
 
 import ast
+import copy
 import dataclasses
 import difflib
 import inspect
+import json
 import math
+import os
+import re
 import textwrap
 import typing
 from pathlib import Path
@@ -18,6 +22,9 @@ from typing import Any
 import yaml
 
 PRESET_DIR = Path(__file__).resolve().parents[1] / "configs"
+MAX_CONFIG_BYTES = 1 << 20
+"""Largest ``--config`` file read (1 MiB; a preset is ~300 bytes, an avatar's sidecar ~6 KB)."""
+_PRESET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 
 class ConfigError(ValueError):
@@ -38,23 +45,115 @@ def presets() -> list[str]:
 
 
 def load_preset(name: str) -> dict:
+    """The sections of preset ``name``: a name from ``configs/`` (never a path: a file is ``--config``'s)."""
+    if not isinstance(name, str) or not _PRESET_NAME.fullmatch(name):
+        raise ConfigError(f"--preset {name!r} is not a preset name; presets are {', '.join(presets())} "
+                          "(a YAML file of your own goes to --config FILE)")
     path = PRESET_DIR / f"{name}.yaml"
     if not path.is_file():
         raise ConfigError(f"unknown preset {name!r}" + _close(name, presets()))
     return load_yaml(path)
 
 
-def load_yaml(path: str | Path) -> dict:
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file {path} not found")
+class _AliasRefused(yaml.YAMLError):
+    def __init__(self, anchor: str, mark):
+        line = f" line {mark.line + 1}" if mark is not None else ""
+        super().__init__(f"YAML aliases are not accepted (*{anchor} at{line}); write the value out")
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses aliases (``*name``, and so ``<<`` merges): a few hundred bytes of
+    nested aliases expand to gigabytes ("billion laughs"), and no config needs them."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            ev = self.peek_event()
+            raise _AliasRefused(ev.anchor, ev.start_mark)
+        return super().compose_node(parent, index)
+
+
+def parse_yaml(text: str) -> Any:
+    """``yaml.safe_load`` without aliases (``_NoAliasLoader``); raises ``yaml.YAMLError``."""
+    loader = _NoAliasLoader(text)
     try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as e:
-        raise ConfigError(f"config file {path} is not valid YAML: {e}") from e
+        return loader.get_single_data()
+    except RecursionError:
+        raise yaml.YAMLError("nested too deeply") from None
+    except ValueError as e:  # PyYAML's int() of a number with more than 4300 digits
+        raise yaml.YAMLError(f"a value cannot be read ({str(e).split(';')[0]})") from None
+    finally:
+        loader.dispose()
+
+
+_PARSED: dict[tuple, Any] = {}
+"""Files already parsed in this process, keyed by identity and version: the CLI reads ``--config`` twice
+(the hub check, then the config), and each read must not parse it again."""
+
+
+def _read_config_bytes(path: Path) -> tuple[bytes, tuple]:
+    from texture.atomic import NotARegularFile, file_kind, open_regular
+
+    kind = file_kind(path)
+    if kind == "missing":
+        raise ConfigError(f"config file {path} not found")
+    if kind is not None:
+        raise ConfigError(f"config file {path} is {kind}, not a regular file")
+    try:
+        with open_regular(path) as fh:
+            st = os.fstat(fh.fileno())
+            if st.st_size > MAX_CONFIG_BYTES:
+                raise ConfigError(f"config file {path} is {st.st_size} bytes; config files are at most "
+                                  f"{MAX_CONFIG_BYTES >> 20} MiB (a preset is a few hundred bytes)")
+            key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+            if key in _PARSED:
+                return b"", key
+            data = fh.read(MAX_CONFIG_BYTES + 1)
+    except NotARegularFile as e:
+        raise ConfigError(f"config file {path} is {e.kind}, not a regular file") from None
+    except OSError as e:
+        raise ConfigError(f"cannot read config file {path}: {e.strerror or e}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"config file {path} is larger than {MAX_CONFIG_BYTES >> 20} MiB")
+    return data, key
+
+
+def load_yaml(path: str | Path) -> dict:
+    """The mapping in a YAML (or JSON) file: a regular file of at most ``MAX_CONFIG_BYTES`` of UTF-8, no
+    aliases, parsed once per process. Every problem is a one-line :class:`ConfigError`."""
+    path = Path(path)
+    raw, key = _read_config_bytes(path)
+    if key not in _PARSED:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise ConfigError(f"config file {path} is not UTF-8 text (byte 0x{raw[e.start]:02x} at offset "
+                              f"{e.start}); save it as UTF-8") from None
+        if "\0" in text:
+            raise ConfigError(f"config file {path} is binary, not YAML or JSON text")
+        try:
+            data = _parse_config_text(text)
+        except _AliasRefused as e:
+            raise ConfigError(f"config file {path}: {e}") from None
+        except yaml.YAMLError as e:
+            raise ConfigError(f"config file {path} is not valid YAML: {' '.join(str(e).split())}") from None
+        if len(_PARSED) > 32:
+            _PARSED.clear()
+        _PARSED[key] = data
+    data = copy.deepcopy(_PARSED[key]) or {}
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path} must hold a mapping of sections, got {type(data).__name__}")
     return data
+
+
+def _parse_config_text(text: str) -> Any:
+    if text.lstrip().startswith("{"):  # a sidecar: JSON is YAML, but the JSON parser is 100x faster
+        try:
+            return json.loads(text)
+        except RecursionError:
+            raise yaml.YAMLError("nested too deeply") from None
+        except ValueError:
+            pass  # YAML flow style, or broken JSON: the YAML parser says where
+    return parse_yaml(text)
 
 
 def load_config_file(path: str | Path) -> dict:
@@ -96,20 +195,26 @@ def _coerce(value: Any, tp: Any, key: str) -> Any:
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
             raise ConfigError(f"{key}: expected an integer, got {value!r}")
+        shown = _shown(value)
         if isinstance(value, int) or (isinstance(value, str) and value.strip().lstrip("+-").isdigit()):
-            return int(value)  # exactly: a float would round a large seed
+            try:
+                return int(value)  # exactly: a float would round a large seed
+            except ValueError:  # more digits than Python converts
+                raise ConfigError(f"{key}: {shown} has too many digits for an integer") from None
         try:
             f = float(value)
-        except ValueError:
-            raise ConfigError(f"{key}: expected an integer, got {value!r}") from None
+        except (ValueError, OverflowError):
+            raise ConfigError(f"{key}: expected an integer, got {shown}") from None
+        if not math.isfinite(f):
+            raise ConfigError(f"{key}={shown}: expected a finite whole number")
         if f != int(f):
-            raise ConfigError(f"{key}: expected an integer, got {value!r}")
+            raise ConfigError(f"{key}: expected an integer, got {shown}")
         return int(f)
     if tp is float:
         try:
             return float(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{key}: expected a number, got {value!r}") from None
+        except (TypeError, ValueError, OverflowError):
+            raise ConfigError(f"{key}: expected a number, got {_shown(value)}") from None
     if tp is str:
         return str(value)
     if origin in (tuple, list):
@@ -121,6 +226,11 @@ def _coerce(value: Any, tp: Any, key: str) -> Any:
         items = [_coerce(v, inner, key) if inner is not Any else v for v in value]
         return tuple(items) if origin is tuple else items
     return value
+
+
+def _shown(value: Any, limit: int = 40) -> str:
+    r = repr(value)
+    return r if len(r) <= limit else r[:limit] + "..."
 
 
 def _hints(cls) -> dict:
@@ -162,11 +272,18 @@ def apply_override(cfg: Any, expr: str) -> None:
     key, raw = expr.split("=", 1)
     key = key.strip()
     parts = key.split(".")
-    if key not in all_keys(cfg):
-        raise ConfigError(f"unknown config key {key!r}" + _close(key, all_keys(cfg)))
+    keys = all_keys(cfg)
+    if key not in keys:
+        inside = [k for k in keys if k.startswith(key + ".")]
+        if key and inside:
+            raise ConfigError(f"{key!r} is a section, not a key; set one of its keys, e.g. {inside[0]}="
+                              f"{value_at(cfg, inside[0])!r} (`avatarforge config` lists them)")
+        raise ConfigError(f"unknown config key {key!r}" + _close(key, keys))
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
+        value = parse_yaml(raw) if raw.strip() else ""
+    except yaml.YAMLError as e:
+        if isinstance(e, _AliasRefused):
+            raise ConfigError(f"--set {key}: {e}") from None
         value = raw
     node: dict = {}
     cur = node
@@ -175,6 +292,13 @@ def apply_override(cfg: Any, expr: str) -> None:
         cur = cur[p]
     cur[parts[-1]] = value
     apply_dict(cfg, node)
+
+
+def value_at(cfg: Any, key: str) -> Any:
+    """The value of dotted ``key`` (``export.triangles``) in a config."""
+    for p in key.split("."):
+        cfg = getattr(cfg, p)
+    return cfg
 
 
 def check_tree(cfg: Any, prefix: str = "") -> None:

@@ -38,13 +38,15 @@ class FusionConfig:
     """The fusion MLP's widths."""
 
     hidden: int = 1024
-    """Hidden width."""
+    """Hidden width (at most 4096)."""
     out: int = 512
-    """Width of the MLP's output; the conditioning code z is this plus ``clause_hidden`` (the clause sum)."""
+    """Width of the MLP's output; the conditioning code z is this plus ``clause_hidden`` (the clause sum);
+    at most 4096."""
     dropout: float = 0.1
     """Dropout in training."""
     clause_hidden: int = 256
-    """Width of the per-clause MLP over the prompt's clause embeddings; 0 reads the whole prompt only."""
+    """Width of the per-clause MLP over the prompt's clause embeddings; 0 reads the whole prompt only (at most
+    4096)."""
     clause_votes: bool = True
     """Each clause votes for a (region, colour) pair; the votes end z (needs ``clause_hidden`` > 0)."""
 

@@ -33,7 +33,7 @@ from pipeline.artifacts import AmortisedAvatar, AvatarResult, Conditioning, Imag
 from pipeline.config import GenerateConfig, load_key
 from pipeline.config_io import ConfigError, check_tree
 from pipeline.encoders.clip_encoder import ClipEncoder
-from pipeline.inputs import InputError, check_output, clean_prompt, load_image, resolve_device
+from pipeline.inputs import InputError, check_generate_outputs, check_output, clean_prompt, load_image, resolve_device
 from pipeline.refine import refine
 from pipeline.sidecar import jsonable, make_sidecar
 from texture.artifacts import RiggedMesh, TextureReport
@@ -196,7 +196,8 @@ class AvatarForge:
 
         prompt = clean_prompt(prompt)
         self.check_config(config)
-        out = check_output(out)
+        check_generate_outputs(out, config, image=image)  # the preview must never replace the --image
+        out = check_output(out, config.export.lods)
         torch.manual_seed(config.seed)
         np.random.seed(config.seed % (2**32))
         timer, t_all = Timer(), time.perf_counter()

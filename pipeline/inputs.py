@@ -30,19 +30,74 @@ def clean_prompt(prompt: str) -> str:
     if not text:
         raise InputError("prompt is empty; describe the avatar, e.g. \"a tall knight in a red tunic\"")
     for i, ch in enumerate(text):
+        if unicodedata.category(ch) == "Cs":  # undecodable bytes (surrogateescape) or a lone surrogate
+            raise InputError(f"prompt is not valid UTF-8/Unicode at position {i} (U+{ord(ch):04X}); "
+                             "save the text as UTF-8")
         if unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\u200d":
             raise InputError(f"prompt contains a control character U+{ord(ch):04X} at position {i}; "
                              "remove it and try again")
     return re.sub(r" {2,}", " ", text)
 
 
-def check_output(path: str | os.PathLike) -> Path:
-    """The GLB path: must end in .glb; its folder is created; must be writable."""
+def input_file(path: str | os.PathLike, flag: str) -> Path:
+    """An input that must be a regular file (``--image``, ``--config``, a prompt or weights file), checked with
+    ``stat`` alone: a FIFO or a device is refused at once (reading one would hang or never end)."""
+    from texture.atomic import file_kind
+
+    p = Path(path).expanduser()
+    kind = file_kind(p)
+    if kind is None:
+        return p
+    if kind == "missing":
+        raise InputError(f"{flag} {str(path)!r} not found")
+    if kind == "a broken symbolic link":
+        raise InputError(f"{flag} {str(path)!r} is a broken symbolic link (to {os.readlink(p)!r})")
+    if kind == "a folder":
+        raise InputError(f"{flag} {str(path)!r} is a folder, not a regular file; give a file")
+    raise InputError(f"{flag} {str(path)!r} is {kind}, not a regular file")
+
+
+def read_input_bytes(path: str | os.PathLike, flag: str, max_bytes: int) -> tuple[Path, bytes]:
+    """``(path, bytes)`` of an input file (``input_file``'s checks, then at most ``max_bytes``); every problem
+    is a one-line ``InputError`` naming ``flag``."""
+    from texture.atomic import read_regular
+
+    p = input_file(path, flag)
+    try:
+        return p, read_regular(p, max_bytes)
+    except ValueError:
+        raise InputError(f"{flag} {str(path)!r} is larger than {max_bytes >> 20} MiB; split it") from None
+    except OSError as e:
+        raise InputError(f"cannot read {flag} {str(path)!r}: {e.strerror or e}") from None
+
+
+def output_paths(out: str | os.PathLike, lods: int = 0) -> list[Path]:
+    """Every file ``generate`` writes for the GLB path ``out``: the GLB, its sidecar, its preview and its
+    LODs (``<stem>_lod1.glb`` ...), in that order."""
+    out = Path(out)
+    return [out, out.with_suffix(".json"), out.with_suffix(".png"),
+            *(out.with_name(f"{out.stem}_lod{i}.glb") for i in range(1, lods + 1))]
+
+
+def _broken_ancestor(p: Path) -> Path | None:
+    for a in [p, *p.parents]:
+        if os.path.islink(a) and not os.path.exists(a):
+            return a
+    return None
+
+
+def check_output(path: str | os.PathLike, lods: int = 0) -> Path:
+    """The GLB path: must end in .glb; its folder is created; must be writable; none of the files written
+    beside it (``output_paths``) may be a folder."""
     p = Path(path).expanduser()
     if p.suffix.lower() != ".glb":
         raise InputError(f"--out {str(path)!r} must end in .glb (e.g. avatars/knight.glb)")
     if p.exists() and p.is_dir():
         raise InputError(f"--out {str(path)!r} is a folder; give a file name ending in .glb")
+    broken = _broken_ancestor(p.parent)
+    if broken is not None:
+        raise InputError(f"output folder {str(broken)!r} is a broken symbolic link (to {os.readlink(broken)!r}); "
+                         "create its target or give another --out")
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -53,7 +108,84 @@ def check_output(path: str | os.PathLike) -> Path:
         os.unlink(probe)
     except OSError as e:
         raise InputError(f"output folder {str(p.parent)!r} is not writable ({e.strerror or e})") from None
+    from texture.atomic import file_kind
+
+    for o in output_paths(p, lods)[1:]:
+        kind = file_kind(o)
+        if kind not in (None, "missing", "a broken symbolic link"):
+            raise InputError(f"--out {str(path)!r} writes {o.name} beside it, but {str(o)!r} is {kind}; "
+                             "move it or give another --out")
     return p
+
+
+_ROLE = {0: "the GLB", 1: "the sidecar", 2: "the preview"}
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _inside(p: Path, folder: Path) -> bool:
+    try:
+        Path(os.path.realpath(p)).relative_to(os.path.realpath(folder))
+        return True
+    except ValueError:
+        return False
+
+
+def check_outputs_spare_inputs(outputs: list[Path], inputs: list[tuple[str, str | os.PathLike | None]],
+                               out_flag: str = "--out") -> None:
+    """Refuse (before anything is written) when any of ``outputs`` would replace one of the run's inputs:
+    a file given as ``(flag, path)`` (the same file, through links too), or an existing file inside an
+    input folder (the texture library). The message names the input and the output."""
+    for flag, given in inputs:
+        if not given:
+            continue
+        src = Path(given).expanduser()
+        if not os.path.exists(src):
+            continue
+        for i, o in enumerate(outputs):
+            if not os.path.lexists(o):
+                continue
+            role = _ROLE.get(i, f"LOD file {o.name}") if out_flag == "--out" else f"its output {o.name}"
+            if src.is_dir():
+                if o.is_file() and _inside(o, src):
+                    raise InputError(f"{out_flag} would overwrite {str(o)!r} inside the {flag} folder "
+                                     f"{str(given)!r} with {role}; give an {out_flag} outside it")
+            elif _same_file(o, src):
+                raise InputError(f"{out_flag} would overwrite the {flag} file {str(given)!r} with {role} "
+                                 f"({o.name}); give another {out_flag} (nothing was written)")
+
+
+def generate_inputs(config, image: str | os.PathLike | None = None,
+                    config_file: str | os.PathLike | None = None) -> list[tuple[str, str | os.PathLike | None]]:
+    """The files and folders one ``generate`` reads, as ``(flag, path)``."""
+    return [("--image", image), ("--config", config_file), ("--clip-pretrained", config.model.clip_pretrained),
+            ("--texture-library", config.texture.library), ("--sd-model", config.guidance.sd_model)]
+
+
+def check_generate_outputs(out: str | os.PathLike, config, image: str | os.PathLike | None = None,
+                           config_file: str | os.PathLike | None = None) -> None:
+    """No file ``generate`` writes for ``out`` (GLB, sidecar, preview, LODs) may replace one of its inputs:
+    ``generate --image hero.png --out hero.glb`` would turn the reference into the preview."""
+    check_outputs_spare_inputs(output_paths(Path(out).expanduser(), config.export.lods),
+                               generate_inputs(config, image, config_file))
+
+
+def default_output(prompt: str, folder: str | os.PathLike = "avatars", lods: int = 0,
+                   limit: int = 10_000) -> tuple[Path, bool]:
+    """``(path, renamed)``: ``folder/<safe_name(prompt)>.glb``, or ``_2``, ``_3``, ... when any file that name
+    writes (``output_paths``) exists already, so a run without ``--out`` never replaces an earlier avatar
+    ("a red knight" and "A RED KNIGHT!!" both make ``a_red_knight``)."""
+    base = safe_name(prompt)
+    for k in range(1, limit + 1):
+        p = Path(folder) / (f"{base}.glb" if k == 1 else f"{base}_{k}.glb")
+        if not any(os.path.lexists(o) for o in output_paths(p, lods)):
+            return p, k > 1
+    raise InputError(f"{folder}/ already holds {limit} avatars named {base}; give --out")
 
 
 def load_image(path: str | os.PathLike, max_pixels: int = 40_000_000):
@@ -63,8 +195,7 @@ def load_image(path: str | os.PathLike, max_pixels: int = 40_000_000):
     p = Path(path).expanduser()
     if p.is_dir():
         raise InputError(f"--image {str(path)!r} is a folder; give an image file (png, jpg or webp)")
-    if not p.is_file():
-        raise InputError(f"--image {str(path)!r} not found")
+    input_file(p, "--image")  # /dev/zero or a FIFO: said as such, and never opened
     try:
         return open_image(p, max_pixels)
     except SkipFile as e:

@@ -84,12 +84,15 @@ def main(argv=None) -> int:
     data = ["## Data", "",
             f"Synthetic corpus from `scripts/make_corpus.py` (seed {info.get('seed', '?')}): "
            f"{info.get('avatars', '?')} procedural humanoid avatars x {info.get('views', '?')} random views "
-           f"({info.get('size', '?')} px, random lighting and backgrounds, rendered by `nerf.synthetic.surface_render`) "
+           f"({info.get('size', '?')} px, random lighting and backgrounds, rendered by "
+           "`nerf.synthetic.surface_render`) "
            f"and {info.get('swatches', '?')} material swatch close-ups (`texture.library.swatches`): "
            f"{info.get('images', '?')} images, split {info.get('splits', {})}. Captions come from an attribute "
-           "grammar (`nerf.synthetic.captions`) with three disjoint template groups: `train` (shipped model), `evaluator` "
+           "grammar (`nerf.synthetic.captions`) with three disjoint template groups: `train` (shipped model), "
+           "`evaluator` "
            "(evaluator model) and `heldout` (test prompts only). About 1 in 7 attribute combinations is held out "
-           "of training entirely (`nerf.synthetic.corpus.is_heldout`): (upper colour, garment, lower colour) for plain "
+           "of training entirely (`nerf.synthetic.corpus.is_heldout`): (upper colour, garment, lower colour) "
+           "for plain "
            "avatars, (archetype, height, build, age) for archetypes, so every archetype is trained on and each "
            "is tested on unseen builds and heights.", ""]
     # without the corpus (data/ is not committed) the counts would read '?': keep the card's own Data section

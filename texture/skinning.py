@@ -40,7 +40,7 @@ class SkinConfig:
     behind: float = 1.0
     """Extra distance per metre a vertex lies before a bone's start (sharpens joints toward the parent)."""
     smooth_iterations: int = 6
-    """Laplacian smoothing steps of the weights on the mesh graph (0 disables)."""
+    """Laplacian smoothing steps of the weights on the mesh graph (0 disables; at most 100)."""
     max_influences: int = 4
     """Joints per vertex kept (glTF JOINTS_0/WEIGHTS_0 hold 4)."""
     region_chains: bool = True

@@ -27,7 +27,7 @@ class TextureConfig(ProjectionConfig):
     library: str = ""
     """Image library folder; empty = the shipped default swatch library."""
     top_k: int = 3
-    """Images retrieved (and recorded) per body region; the best one is applied."""
+    """Images retrieved (and recorded) per body region; the best one is applied (1 to 64)."""
     min_score: float = 0.0
     """Retrieved images scoring below this are not applied."""
 

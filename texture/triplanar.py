@@ -34,7 +34,7 @@ class ProjectionConfig:
     sharpness: float = 4.0
     """Exponent on |normal| components in the tri-planar weights (higher = crisper planes)."""
     texels: int = 256
-    """Swatches are resized to this many pixels per side before sampling."""
+    """Swatches are resized to this many pixels per side before sampling; at most 4096."""
 
     def check(self) -> None:
         if not 0 <= self.blend <= 1:
@@ -46,8 +46,16 @@ class ProjectionConfig:
 
 
 def _load(img: Image.Image | str | Path, texels: int) -> np.ndarray:
-    im = img if isinstance(img, Image.Image) else Image.open(img)
-    return np.asarray(im.convert("RGB").resize((texels, texels), Image.BILINEAR), np.float32) / 255.0
+    from texture.library.scan import SkipFile, open_image, to_rgb
+
+    if isinstance(img, Image.Image):
+        im = to_rgb(img)
+    else:  # a regular file only (never a FIFO), 16-bit greyscale scaled rather than clipped white
+        try:
+            im = open_image(Path(img), 8192 * 8192)
+        except SkipFile as e:
+            raise OSError(f"texture {img}: {e}") from None
+    return np.asarray(im.resize((texels, texels), Image.BILINEAR), np.float32) / 255.0
 
 
 def _sample(tex: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:

@@ -4,8 +4,10 @@
 
 Each entry's config is ``resolve_config(entry preset or batch preset, batch config file,
 batch overrides + entry overrides + seed)``. Names come from ``safe_name`` (the user's
-``name`` is sanitised the same way, so ``../../x`` becomes ``x``); a repeated name gets
-``_2``, ``_3``, ... in line order, so the same file always gives the same names.
+``name`` is sanitised the same way, so ``../../x`` becomes ``x``); a name that is taken, or
+whose files (``.glb``, ``.json``, ``.png`` and its LODs ``_lod1.glb`` ...) would land on a file an
+earlier item writes, gets ``_2``, ``_3``, ... in line order, so the same file always gives the same
+names and no two items ever write the same file.
 """
 from __future__ import annotations
 
@@ -14,10 +16,10 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from pipeline.batch.parse import RawEntry
+from pipeline.batch.parse import RawEntry, _printable
 from pipeline.config import GenerateConfig, resolve_config
 from pipeline.config_io import ConfigError
-from pipeline.inputs import InputError, clean_prompt, safe_name
+from pipeline.inputs import InputError, clean_prompt, output_paths, safe_name
 
 
 @dataclass
@@ -50,6 +52,16 @@ class BatchItem:
     @property
     def seed(self) -> int:
         return self.config.seed
+
+    @property
+    def files(self) -> list[str]:
+        """The file names this item writes: ``<name>.glb``, ``.json``, ``.png``, then its LODs."""
+        return item_files(self.name, self.config)
+
+
+def item_files(name: str, config: GenerateConfig) -> list[str]:
+    """The file names an item called ``name`` writes with ``config`` (LODs included)."""
+    return [p.name for p in output_paths(Path(f"{name}.glb"), config.export.lods)]
 
 
 @dataclass
@@ -92,7 +104,7 @@ def _base_name(entry: RawEntry, prompt: str) -> str:
 def _short(value) -> str | None:
     if value is None:
         return None
-    s = str(value)
+    s = _printable(str(value))  # the manifest and the contact sheet must be able to write it
     return s if len(s) <= 300 else s[:300] + "..."
 
 
@@ -102,6 +114,7 @@ def plan_items(entries: list[RawEntry], defaults: ItemDefaults, out_dir: str | P
     items: list[BatchItem] = []
     bad: list[BadLine] = []
     used: set[str] = set()
+    taken: set[str] = set()  # every file name an earlier item writes
     root = Path(out_dir).resolve() if out_dir is not None else None
     for e in entries:
         if e.error is not None:
@@ -116,11 +129,16 @@ def plan_items(entries: list[RawEntry], defaults: ItemDefaults, out_dir: str | P
         except (InputError, ConfigError) as err:
             bad.append(BadLine(e.line, str(err).splitlines()[0], _short(e.prompt)))
             continue
+        except Exception as err:  # noqa: BLE001 - one line's surprise must not stop the batch
+            bad.append(BadLine(e.line, f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+                               .rstrip(": "), _short(e.prompt)))
+            continue
         name, k = base, 1
-        while name in used:
+        while name in used or taken.intersection(item_files(name, cfg)):
             k += 1
             name = f"{base}_{k}"
         used.add(name)
+        taken.update(item_files(name, cfg))
         if root is not None and (root / f"{name}.glb").resolve().parent != root:  # safe_name makes this impossible
             bad.append(BadLine(e.line, f"name {e.name!r} leaves the output folder", _short(e.prompt)))
             continue

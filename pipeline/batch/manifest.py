@@ -99,7 +99,8 @@ class Manifest:
 
     def append(self, rec: Record) -> None:
         """Append one record: a single write, then flush and fsync."""
-        line = (json.dumps(asdict(rec), ensure_ascii=False, default=str) + "\n").encode()
+        # backslashreplace: a lone surrogate that slipped into a field must not stop the batch (or this line)
+        line = (json.dumps(asdict(rec), ensure_ascii=False, default=str) + "\n").encode("utf-8", "backslashreplace")
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
         try:
             done = os.write(fd, line)

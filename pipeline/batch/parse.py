@@ -54,17 +54,9 @@ def detect_format(path: Path) -> str:
 
 def read_prompts(path: str | Path) -> tuple[str, list[RawEntry]]:
     """(format, entries) for a PROMPTS file; raises InputError when the file itself is unusable."""
-    p = Path(path).expanduser()
-    if p.exists() and not p.is_file():
-        raise InputError(f"PROMPTS {str(path)!r} is not a regular file (a .txt, .jsonl or .csv file is expected)")
-    if not p.is_file():
-        raise InputError(f"PROMPTS file {str(path)!r} not found (a .txt, .jsonl or .csv file is expected)")
-    if p.stat().st_size > MAX_FILE_BYTES:
-        raise InputError(f"PROMPTS file {str(path)!r} is larger than {MAX_FILE_BYTES >> 20} MiB; split it")
-    try:
-        raw = p.read_bytes()
-    except OSError as e:
-        raise InputError(f"cannot read PROMPTS file {str(path)!r}: {e.strerror or e}") from e
+    from pipeline.inputs import read_input_bytes
+
+    p, raw = read_input_bytes(path, "PROMPTS", MAX_FILE_BYTES)  # a .txt, .jsonl or .csv file
     if b"\0" in raw[:8192] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError(f"PROMPTS file {str(path)!r} looks binary; expected text, .jsonl or .csv")
     text = raw.decode("utf-8-sig", errors="surrogateescape")  # bad bytes fail their own line only
@@ -77,9 +69,20 @@ def _bad_utf8(value: Any) -> bool:
     return isinstance(value, str) and any("\udc80" <= ch <= "\udcff" for ch in value)
 
 
+def _printable(value: Any) -> Any:
+    """A string as it can be shown and stored: undecodable bytes and lone surrogates become U+FFFD."""
+    if not isinstance(value, str):
+        return value
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace") if _bad_utf8(value) else \
+        value.encode("utf-8", "replace").decode("utf-8")
+
+
 def _finish(entry: RawEntry) -> RawEntry:
     if entry.error is None and any(_bad_utf8(v) for v in (entry.prompt, entry.name, entry.preset, *entry.sets)):
         entry.error = "not valid UTF-8"
+    if entry.error is not None:  # the report and the manifest show the line; they must be able to write it
+        entry.prompt, entry.name, entry.preset = (_printable(v) for v in (entry.prompt, entry.name, entry.preset))
+        entry.sets = [_printable(v) for v in entry.sets]
     return entry
 
 
@@ -115,8 +118,8 @@ def parse_sets(value: Any, line: int) -> list[str]:
 def _from_mapping(obj: dict, line: int) -> RawEntry:
     unknown = [k for k in obj if k not in FIELDS]
     if unknown:
-        return RawEntry(line, prompt=obj.get("prompt"),
-                        error=f"unknown field {unknown[0]!r}; accepted: {', '.join(FIELDS)}")
+        return _finish(RawEntry(line, prompt=obj.get("prompt"),
+                                error=f"unknown field {unknown[0]!r}; accepted: {', '.join(FIELDS)}"))
     entry = RawEntry(line, prompt=obj.get("prompt"), name=obj.get("name") or None, seed=obj.get("seed"),
                      preset=obj.get("preset") or None)
     if entry.seed == "":
@@ -148,14 +151,44 @@ def _parse_jsonl(text: str, src: str) -> list[RawEntry]:
     return out
 
 
+def _csv_rows(text: str):
+    """``(first line, row or csv.Error)`` for every CSV row after the header, strictly parsed: a quote that
+    never closes is an error of the row it opens (not a prompt that swallows the rest of the file), and
+    reading goes on from the next line, so the other rows still run."""
+    lines = text.splitlines(keepends=True)
+    offset = 0
+    while offset < len(lines):
+        reader = csv.reader(io.StringIO("".join(lines[offset:]), newline=""), strict=True)
+        end, restart = 0, None
+        while True:
+            start = end + 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as e:
+                yield offset + start, e
+                restart = offset + start  # the line after the bad row's first line
+                break
+            end = reader.line_num
+            yield offset + start, row
+        offset = restart
+
+
+def _csv_error(e: csv.Error, line: int) -> str:
+    if "unexpected end of data" in str(e):
+        return f"unterminated quote: the quoted field opened on line {line} never closes (rows after it still run)"
+    return f"unreadable CSV row ({e})"
+
+
 def _parse_csv(text: str, src: str) -> list[RawEntry]:
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except StopIteration:
+    rows = _csv_rows(text)
+    first = next(rows, None)
+    if first is None:
         return []
-    except csv.Error as e:
-        raise InputError(f"PROMPTS file {src!r}: the CSV header cannot be read ({e})") from None
+    if isinstance(first[1], csv.Error):
+        raise InputError(f"PROMPTS file {src!r}: the CSV header cannot be read ({first[1]})")
+    header_line, header = first
     cols = [h.strip().lower() for h in header]
     if "prompt" not in cols:
         raise InputError(f"PROMPTS file {src!r}: the CSV header {header!r} has no 'prompt' column "
@@ -163,23 +196,16 @@ def _parse_csv(text: str, src: str) -> list[RawEntry]:
     unknown = [c for c in cols if c not in FIELDS]
     if unknown:
         raise InputError(f"PROMPTS file {src!r}: unknown CSV column {unknown[0]!r}; accepted: {', '.join(FIELDS)}")
-    out, end = [], reader.line_num
-    while True:
-        start = end + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as e:
-            end = reader.line_num
-            out.append(RawEntry(start, error=f"unreadable CSV row ({e})"))
+    out = []
+    for start, row in rows:
+        if isinstance(row, csv.Error):
+            out.append(_finish(RawEntry(start, error=_csv_error(row, start))))
             continue
-        end = reader.line_num
         if not row or not any(c.strip() for c in row):
             continue
         if len(row) > len(cols):
-            out.append(RawEntry(start, prompt=row[0] if row else None,
-                                error=f"CSV row has {len(row)} cells but the header has {len(cols)}"))
+            out.append(_finish(RawEntry(start, prompt=row[0] if row else None,
+                                        error=f"CSV row has {len(row)} cells but the header has {len(cols)}")))
             continue
         out.append(_from_mapping({c: v for c, v in zip(cols, row) if v.strip() or c == "prompt"}, start))
     return out

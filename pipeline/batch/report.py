@@ -53,7 +53,7 @@ def write_index(out_dir: Path, records: list[Record], title: str = "avatarforge 
                          f"<td>{_esc(r.error)}</td></tr>")
         parts.append("</table>")
     parts.append("</body></html>\n")
-    return atomic_write_bytes(out_dir / INDEX, "\n".join(parts).encode("utf-8"))
+    return atomic_write_bytes(out_dir / INDEX, "\n".join(parts).encode("utf-8", "backslashreplace"))
 
 
 def print_summary(records: list[Record], ran: int, wall_s: float, console=None, max_rows: int = 40) -> None:

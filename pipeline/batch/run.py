@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -23,13 +24,12 @@ from pathlib import Path
 from pipeline.batch.items import BadLine, BatchItem, ItemDefaults, plan_items
 from pipeline.batch.manifest import MANIFEST, Manifest, Record
 from pipeline.batch.parse import read_prompts
-from pipeline.batch.report import print_summary, write_index
+from pipeline.batch.report import INDEX, print_summary, write_index
 from pipeline.batch.worker import Outcome
 from pipeline.inputs import InputError
 from texture.atomic import atomic_write_bytes
 
 STAGE_DIR = ".batch-work"
-_STALE_TMP = re.compile(r"^\..+\.tmp\d*$")  # texture/atomic.py temp files (and older .tmp<pid> ones)
 
 
 @dataclass
@@ -89,10 +89,27 @@ class BatchSummary:
         return 1 if self.failed else 0
 
 
-def _prepare_out_dir(path: str) -> Path:
+MARKER = ".avatarforge-batch"
+"""Written into an out-dir when a batch adopts it: the proof that its manifest, contact sheet, staging folder
+and temp files are the batch's own to repair and clean (a folder without it is someone else's)."""
+MARKER_FORMAT = "avatarforge.batch/1"
+_TMP_OF = re.compile(r"^\.(?P<name>.+)\.(?:[A-Za-z0-9_]+\.tmp|tmp\d+)$")  # texture/atomic.py temp files (and
+# older .<name>.tmp<pid> ones): the file each was to become
+
+
+def _check_out_dir(path: str) -> Path:
+    """The out-dir as given, checked without creating or touching anything."""
     out = Path(path).expanduser()
+    for a in [out, *out.parents]:
+        if os.path.islink(a) and not os.path.exists(a):
+            raise InputError(f"--out-dir {path!r}: {str(a)!r} is a broken symbolic link (to {os.readlink(a)!r})")
     if out.exists() and not out.is_dir():
         raise InputError(f"--out-dir {path!r} is a file; give a folder")
+    return out
+
+
+def _prepare_out_dir(path: str) -> Path:
+    out = _check_out_dir(path)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -113,17 +130,77 @@ def _lock(out: Path) -> int:
     return fd
 
 
-def clean_stale(out: Path) -> list[str]:
-    """Remove temp files a crashed run left (``.*.tmp``) and the worker staging folder."""
+def owns(out: Path) -> bool:
+    """Whether ``out`` is a batch's folder: it holds the batch marker, or (a folder from before the marker)
+    a manifest every line of which is a batch record, bar a truncated last one."""
+    from texture.atomic import read_regular
+
+    try:
+        if MARKER_FORMAT.encode() in read_regular(out / MARKER, 4096):
+            return True
+    except (OSError, ValueError):
+        pass
+    path = out / MANIFEST
+    try:
+        data = read_regular(path, 1 << 30)
+    except (OSError, ValueError):
+        return False
+    lines = [x for x in data.split(b"\n") if x.strip()]
+    good = 0
+    for n, raw in enumerate(lines, 1):
+        try:
+            d = json.loads(raw)
+            if not isinstance(d, dict) or Record.from_dict(d).status not in ("ok", "failed"):
+                raise ValueError
+            good += 1
+        except (ValueError, TypeError):
+            if n < len(lines) or data.endswith(b"\n"):  # only the last line may be cut off mid-write
+                return False
+    return good > 0
+
+
+def _write_marker(out: Path, prompts: str) -> None:
+    atomic_write_bytes(out / MARKER, json.dumps({"format": MARKER_FORMAT, "prompts": str(prompts),
+                                                 "created": time.time()}).encode())
+
+
+def reserved_names(items: list[BatchItem]) -> list[str]:
+    """Every name in the out-dir a batch of ``items`` writes: the items' files (LODs included), the
+    manifest, the contact sheet, the marker and the staging folder."""
+    return [*(f for it in items for f in it.files), MANIFEST, INDEX, MARKER, STAGE_DIR]
+
+
+def clean_stale(out: Path, names) -> list[str]:
+    """Remove what a crashed run of this batch left: temp files of the files in ``names`` (the batch's own,
+    ``.<name>.<random>.tmp``) and the worker staging folder. Call only on a folder the batch ``owns``;
+    nothing else is touched."""
+    names = set(names)
     removed = []
     for p in out.iterdir():
-        if p.is_file() and _STALE_TMP.match(p.name):
+        m = _TMP_OF.match(p.name)
+        if m and m.group("name") in names and p.is_file() and not p.is_symlink():
             p.unlink(missing_ok=True)
             removed.append(p.name)
-    if (out / STAGE_DIR).exists():
+    if (out / STAGE_DIR).is_dir() and not (out / STAGE_DIR).is_symlink():
         shutil.rmtree(out / STAGE_DIR, ignore_errors=True)
         removed.append(STAGE_DIR)
     return removed
+
+
+def _undo(out: Path, created: bool) -> None:
+    """Take back what a batch that produced nothing added to ``out`` (its marker, manifest, contact sheet and
+    staging folder), and the folder itself when the batch created it and it is empty again."""
+    for n in (MANIFEST, INDEX, MARKER):
+        try:
+            (out / n).unlink()
+        except OSError:
+            pass
+    shutil.rmtree(out / STAGE_DIR, ignore_errors=True)
+    if created:
+        try:
+            out.rmdir()
+        except OSError:
+            pass
 
 
 def _bad_record(b: BadLine) -> Record:
@@ -159,8 +236,15 @@ def _place(out: Path, o: Outcome) -> dict:
 
 
 def run_batch(cfg: BatchConfig, console=None) -> BatchSummary:
-    """Run (or resume) a batch; InputError/ConfigError for a bad file, folder or flag (exit 2)."""
+    """Run (or resume) a batch; InputError/ConfigError for a bad file, folder or flag (exit 2).
+
+    Everything is checked before the out-dir is touched. A folder the batch does not own (no marker, no
+    manifest of its own) is adopted only when it holds none of the names the batch writes; nothing in it is
+    cleaned or replaced. A batch that stops before producing anything takes back what it added.
+    """
     from pipeline.config import resolve_config
+    from pipeline.inputs import check_outputs_spare_inputs
+    from pipeline.limits import check_memory
 
     cfg.validate()
     d = cfg.defaults
@@ -168,24 +252,45 @@ def run_batch(cfg: BatchConfig, console=None) -> BatchSummary:
     fmt, entries = read_prompts(cfg.prompts)
     if not entries:
         raise InputError(f"PROMPTS file {cfg.prompts!r} holds no prompts")
+    if cfg.backend == "ray":
+        from pipeline.batch.ray_backend import import_ray
+
+        import_ray()  # missing Ray is said before the folder is made
+    out_given = _check_out_dir(cfg.out_dir)
+    items, bad = plan_items(entries, d, out_given)
+    if cfg.backend == "local" or not cfg.ray_address:  # the workers share this machine's memory
+        check_memory([it.config for it in items] or [base], workers=min(cfg.workers, max(1, len(items))))
+    names = reserved_names(items)
+    check_outputs_spare_inputs([out_given / n for n in names], [("PROMPTS", cfg.prompts), ("--config", d.config_file)],
+                               out_flag="--out-dir")
+    created = not os.path.lexists(out_given)
     out = _prepare_out_dir(cfg.out_dir)
     lock = _lock(out)
     t0 = time.perf_counter()
+    adopted, generated = False, [0]
     try:
-        clean_stale(out)
-        manifest = Manifest.open(out)
+        owned = owns(out)
+        manifest = Manifest.open(out) if owned else Manifest(out / MANIFEST, [], 0)
         resume = cfg.resume or cfg.retry_failed
         if manifest.records and not resume:
             raise InputError(f"--out-dir {str(out)!r} already holds a batch ({MANIFEST}); pass --resume to continue "
                              "it (--retry-failed to redo failures) or choose an empty folder")
-        items, bad = plan_items(entries, d, out)
-        if not manifest.records:  # a new batch must not replace files it did not write
-            clash = [f"{it.name}{ext}" for it in items for ext in (".glb", ".json", ".png")
-                     if (out / f"{it.name}{ext}").exists()]
-            if clash:
-                raise InputError(f"--out-dir {str(out)!r} already holds {clash[0]}" +
-                                 (f" and {len(clash) - 1} more file(s)" if len(clash) > 1 else "") +
-                                 " that this batch would overwrite; choose an empty folder or move them")
+        if owned:
+            recorded = {n for r in manifest.records for n in r.sha256} | {MANIFEST, INDEX, MARKER, STAGE_DIR}
+        else:
+            recorded = set()
+        clash = [n for n in names if n not in recorded and os.path.lexists(out / n)]
+        if clash:  # a batch must not replace (or clean) files it did not write
+            raise InputError(f"--out-dir {str(out)!r} already holds {clash[0]}" +
+                             (f" and {len(clash) - 1} more file(s)" if len(clash) > 1 else "") +
+                             " that this batch would overwrite and did not write; choose an empty folder or move them")
+        if owned:
+            clean_stale(out, names + sorted(recorded))
+            if not (out / MARKER).is_file():  # a folder from before the marker
+                _write_marker(out, cfg.prompts)
+        else:
+            _write_marker(out, cfg.prompts)
+            adopted = True
         from rich.console import Console
 
         console = console or Console(stderr=True)
@@ -202,7 +307,6 @@ def run_batch(cfg: BatchConfig, console=None) -> BatchSummary:
             if it.name not in todo_names:
                 counts[manifest.latest[it.name].status] += 1
         counts["failed"] += len(bad)
-        generated = [0]
         bar, task = _progress(console, cfg.quiet, len(items) + len(bad), counts)
         stage_root = out / STAGE_DIR
 
@@ -244,6 +348,10 @@ def run_batch(cfg: BatchConfig, console=None) -> BatchSummary:
         if not cfg.quiet:
             print_summary(current, summary.generated, summary.wall_s, console)
         return summary
+    except BaseException:
+        if adopted and not generated[0]:
+            _undo(out, created)
+        raise
     finally:
         os.close(lock)
 

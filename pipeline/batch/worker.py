@@ -74,12 +74,9 @@ class ForgeCache:
         return forge, round(time.perf_counter() - t, 3)
 
 
-def output_files(stage: Path, name: str) -> list[Path]:
-    """The files ``generate`` wrote for ``name``: glb, json, png and any ``_lodN.glb``."""
-    return sorted(p for p in stage.iterdir()
-                  if p.is_file() and not p.name.startswith(".")
-                  and (p.name in (f"{name}.glb", f"{name}.json", f"{name}.png")
-                       or (p.name.startswith(f"{name}_lod") and p.suffix == ".glb")))
+def output_files(stage: Path, item: BatchItem) -> list[Path]:
+    """The files ``generate`` wrote for ``item`` (exactly its ``files``: glb, json, png and its LODs)."""
+    return sorted(stage / n for n in item.files if (stage / n).is_file())
 
 
 def _check_finite(sidecar: dict) -> None:
@@ -123,7 +120,7 @@ def produce(cache: ForgeCache, item: BatchItem, stage: Path, worker: str, with_b
         _check_finite(res.sidecar_data)
         _relative_paths(Path(res.sidecar), stage)
         timings.update(res.sidecar_data.get("timings_s", {}))
-        files = output_files(stage, item.name)
+        files = output_files(stage, item)
         sha = {p.name: file_sha256(p) for p in files}
         blobs = {p.name: p.read_bytes() for p in files} if with_bytes else None
         if with_bytes:
@@ -134,7 +131,7 @@ def produce(cache: ForgeCache, item: BatchItem, stage: Path, worker: str, with_b
     except Exception as e:  # noqa: BLE001 - one item's failure must not stop the batch
         if os.environ.get("AVATARFORGE_DEBUG"):
             traceback.print_exc()
-        for p in output_files(stage, item.name) if stage.is_dir() else []:
+        for p in output_files(stage, item) if stage.is_dir() else []:
             p.unlink(missing_ok=True)
         timings["wall"] = round(time.perf_counter() - t0, 3)
         msg = str(e).splitlines()[0] if str(e) else ""

@@ -45,8 +45,12 @@ def resolve_from_args(args) -> "GenerateConfig":  # noqa: F821
 
 
 def fail(msg: str, code: int, file=None) -> int:
-    """Print the one-line error every command uses and return ``code``."""
+    """Print the one-line error every command uses and return ``code``: the first line of ``msg``, terminal
+    escapes (a library's colours) and other control characters removed."""
+    import re
     import sys
 
-    print(f"avatarforge: error: {msg}", file=file or sys.stderr)
+    line = (msg.strip().splitlines() or [""])[0]
+    line = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x1f\x7f]", "", line)
+    print(f"avatarforge: error: {line}", file=file or sys.stderr)
     return code

@@ -14,8 +14,12 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 def run(args) -> int:
     from pipeline.config_io import describe
+    from pipeline.limits import LIMITS, bound_text
 
     cfg = resolve_from_args(args)
     for key, value, doc in describe(cfg):
+        lim = LIMITS.get(key)
+        if lim is not None and bound_text(lim.max) not in doc.replace(",", ""):  # every bound is listed
+            doc = f"{doc} At most {bound_text(lim.max)}.".strip()
         print(f"{key} = {value!r}" + (f"    # {doc}" if doc else ""))
     return EXIT_OK

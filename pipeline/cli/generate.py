@@ -28,8 +28,19 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
+    import sys
+
     from pipeline.generate import AvatarForge
-    from pipeline.inputs import InputError, check_output, clean_prompt, load_image, safe_name
+    from pipeline.inputs import (
+        InputError,
+        check_generate_outputs,
+        check_output,
+        clean_prompt,
+        default_output,
+        load_image,
+        safe_name,
+    )
+    from pipeline.limits import check_memory
 
     prompt = clean_prompt(args.prompt)
     if args.steps is not None and args.steps < 0:
@@ -39,8 +50,18 @@ def run(args) -> int:
         load_image(args.image, cfg.reference.max_pixels)  # fail fast, before loading models
     if args.texture_library and not os.path.isdir(args.texture_library):
         raise InputError(f"--texture-library {args.texture_library!r} is not a folder")
+    check_memory([cfg])  # before any model loads or array is made
+    renamed = False
+    if args.out:  # an explicit --out is overwritten as asked, unless it is one of this run's inputs
+        out_path = args.out
+    else:  # the default name never replaces an earlier avatar: a_red_knight_2.glb ...
+        out_path, renamed = default_output(prompt, "avatars", cfg.export.lods)
+    check_generate_outputs(out_path, cfg, image=args.image, config_file=args.config)
     # last of the checks, because it creates the output folder
-    out = check_output(args.out or os.path.join("avatars", safe_name(prompt) + ".glb"))
+    out = check_output(out_path, cfg.export.lods)
+    if renamed:
+        print(f"avatarforge: {os.path.join('avatars', safe_name(prompt))}.glb exists; writing {out} instead",
+              file=sys.stderr)
     forge = AvatarForge(cfg)
     if args.quiet:
         res = forge.generate(prompt, out, cfg, image=args.image)

@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _asks_for_hub_weights(args) -> bool:
     """Whether --clip-pretrained, --set model.clip_pretrained=..., or the model section of the --preset or
     --config file (a sidecar's config too) names a tag to fetch, not a file."""
-    from pipeline.config_io import ConfigError, load_config_file, load_preset
+    from pipeline.config_io import load_config_file, load_preset
 
     tags = [getattr(args, "clip_pretrained", None)]
     tags += [kv.split("=", 1)[1] for kv in getattr(args, "set", None) or []
@@ -56,8 +56,8 @@ def _asks_for_hub_weights(args) -> bool:
             sections.append(load_preset(args.preset))
         if getattr(args, "config", None):
             sections.append(load_config_file(args.config))
-    except ConfigError:
-        pass  # the command reports it
+    except Exception:  # noqa: BLE001 - the command reads the file again and reports what is wrong on one line
+        pass
     tags += [s["model"].get("clip_pretrained") for s in sections if isinstance(s.get("model"), dict)]
     return any(isinstance(t, str) and t and not os.path.exists(t) for t in tags)
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import torch
 
+from pipeline.encoders.weights import WeightsError, mismatch, read_state_dict
 from texture.library.index import sha256_file as file_sha256  # noqa: F401 (re-exported)
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
@@ -53,9 +54,6 @@ WEIGHT_FILES = {DEFAULT_MODEL: ASSETS / f"{DEFAULT_MODEL}.safetensors",
                 EVALUATOR_MODEL: ASSETS / f"{EVALUATOR_MODEL}.safetensors"}
 
 
-class WeightsError(ValueError):
-    """A model or weights that cannot be loaded: an unknown model name, or a weights file that is missing,
-    corrupt, or does not match the model."""
 
 
 def minilm_dir() -> Path:
@@ -134,20 +132,14 @@ def load_embedded(name: str = DEFAULT_MODEL, weights: str | Path | None = None,
     ``backend`` = "torch" (:class:`~pipeline.encoders.embedded.EmbeddedCLIP`, what the pipeline
     runs) or "open_clip" (the training build; same parameters, same features).
     """
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
     path = Path(weights) if weights else WEIGHT_FILES[name]
     if weights and not path.exists() and not path.suffix and len(path.parts) == 1:
         raise WeightsError(f"--clip-pretrained {weights}: a pretrained tag names weights of an open_clip model; "
                            f"pass the model too (--clip-model ViT-B-16), or a weights file for {name}")
-    if not path.is_file():
+    if not weights and not path.is_file():
         raise WeightsError(f"weights file {path} for {name} not found; train it with "
                            f"`python scripts/train_clip.py` or reinstall the package")
-    try:
-        state = load_file(str(path), device="cpu")
-    except (SafetensorError, OSError, ValueError) as e:
-        raise WeightsError(f"weights file {path} is not a readable safetensors file ({e})") from e
+    state = read_state_dict(path)  # .safetensors or a plain .pt state dict, checked
     if backend == "torch":
         from pipeline.encoders.embedded import EmbeddedCLIP
 
@@ -167,21 +159,9 @@ def check_state(model: torch.nn.Module, state: dict, path: Path, optional_prefix
 
     Keys under ``optional_prefix`` may be absent (the locked, package-provided text tower).
     """
-    own = model.state_dict()
-    missing = [k for k in own if k not in state and not (optional_prefix and k.startswith(optional_prefix))]
-    unexpected = [k for k in state if k not in own]
-    bad = [k for k in state if k in own and tuple(state[k].shape) != tuple(own[k].shape)]
-    if missing or unexpected or bad:
-        detail = []
-        if missing:
-            detail.append(f"missing {len(missing)} tensors (e.g. {missing[0]})")
-        if unexpected:
-            detail.append(f"{len(unexpected)} unexpected tensors (e.g. {unexpected[0]})")
-        if bad:
-            k = bad[0]
-            detail.append(f"{len(bad)} shape mismatches (e.g. {k}: file {tuple(state[k].shape)} "
-                          f"vs model {tuple(own[k].shape)})")
-        raise WeightsError(f"weights file {path} does not match model architecture: " + "; ".join(detail))
+    detail = mismatch(model, state, optional_prefix)
+    if detail:
+        raise WeightsError(f"weights file {path} does not match model architecture: {detail}")
 
 
 def save_embedded(model: torch.nn.Module, path: str | Path, metadata: dict | None = None) -> None:
@@ -209,16 +189,15 @@ def load_open_clip(name: str, pretrained: str | None, device: str | torch.device
         raise WeightsError(f"unknown CLIP model {name!r}" + (f"; did you mean {', '.join(close)}?" if close else
                                                               f"; e.g. ViT-B-16 or the embedded {DEFAULT_MODEL} "
                                                               "(open_clip.list_models() lists all)"))
-    if pretrained and Path(pretrained).exists():
+    if pretrained and os.path.lexists(pretrained):
         p = Path(pretrained)
-        if p.suffix not in (".safetensors", ".pt", ".pth", ".bin"):
-            raise WeightsError(f"--clip-pretrained {p}: expected a .safetensors (or .pt/.pth/.bin) weights file")
+        read_state_dict(p)  # readable plain tensors, all finite: said in our words, never unpickled
         try:
             model = open_clip.create_model(name, pretrained=str(p), device=device, load_weights_only=True)
-        except RuntimeError as e:
-            raise WeightsError(f"weights file {p} does not match {name}: {str(e).splitlines()[0]}") from e
-        except Exception as e:  # corrupt or pickled payloads land here
-            raise WeightsError(f"weights file {p} could not be loaded for {name}: {e}") from e
+        except Exception as e:  # noqa: BLE001 - a mismatch is said as which tensors differ, not torch's dump
+            model = open_clip.create_model(name, pretrained=None, device="cpu")
+            detail = mismatch(model, read_state_dict(p)) or " ".join(str(e).split())[:160]
+            raise WeightsError(f"weights file {p} does not match {name}: {detail}") from None
     else:
         try:
             model = open_clip.create_model(name, pretrained=pretrained or None, device=device)

@@ -42,20 +42,45 @@ EVALUATOR_SIZE = 64
 """Pixels of the ceiling's and the mesh renders: the size the evaluator was trained at."""
 
 
+MAX_PROMPT_FILE_BYTES = 16 << 20
+"""Largest ``--prompts`` file read (16 MiB; the held-out set is 30 KB)."""
+
+
 def read_prompt_file(path: str | Path) -> list[dict]:
-    """JSONL ({"prompt", "spec"?}) or plain text (one prompt a line, # comments)."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"--prompts {str(path)!r} not found")
+    """JSONL ({"prompt", "spec"?}) or plain text (one prompt a line, # comments); every problem with the file
+    is an ``InputError`` naming the line."""
+    from pipeline.inputs import clean_prompt, read_input_bytes
+
+    path, raw = read_input_bytes(path, "--prompts", MAX_PROMPT_FILE_BYTES)
+    if b"\0" in raw:
+        raise InputError(f"--prompts {str(path)!r} is a binary file, not JSONL or text")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b"\n") + 1
+        raise InputError(f"--prompts {str(path)!r} line {line}: not UTF-8 text") from None
     rows = []
-    for n, line in enumerate(path.read_text().splitlines(), 1):
+    for n, line in enumerate(text.splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
         if line.startswith("{"):
-            rows.append(json.loads(line))
+            try:
+                row = json.loads(line)
+            except ValueError as e:
+                raise InputError(f"--prompts {str(path)!r} line {n}: not valid JSON ({e.msg}, column {e.colno})") \
+                    from None
+            if not isinstance(row, dict) or not isinstance(row.get("prompt"), str):
+                raise InputError(f"--prompts {str(path)!r} line {n}: a JSON row needs a \"prompt\" string")
         else:
-            rows.append({"prompt": line})
+            row = {"prompt": line}
+        try:
+            row["prompt"] = clean_prompt(row["prompt"])
+        except InputError as e:
+            raise InputError(f"--prompts {str(path)!r} line {n}: {e}") from None
+        rows.append(row)
+    if not rows:
+        raise InputError(f"--prompts {str(path)!r} holds no prompts (one a line, or JSONL rows with \"prompt\")")
     return rows
 
 

@@ -18,7 +18,8 @@ class SDSSettings:
     guidance_scale: float = 100.0
     """Classifier-free guidance scale (DreamFusion uses 100)."""
     latent_size: int = 64
-    """Latent side; the renders are resized to latent_size x the VAE's downsampling factor (512 for SD)."""
+    """Latent side; the renders are resized to latent_size x the VAE's downsampling factor (512 for SD);
+    8 to 128."""
     t_min: float = 0.02
     """Smallest diffusion timestep, as a fraction of the scheduler's training steps."""
     t_max: float = 0.98
@@ -40,7 +41,7 @@ class GuidanceConfig:
     kind: Literal["clip", "sds"] = "clip"
     """clip (DreamFields CLIP loss) or sds (score distillation; needs --sd-model)."""
     augmentations: int = 1
-    """Random crops/shifts of each rendered view per step."""
+    """Random crops/shifts of each rendered view per step (1 to 16)."""
     transmittance_target: float = 0.85
     """DreamFields sparsity: mean transmittance is pushed up to this value and no further."""
     transmittance_weight: float = 0.5

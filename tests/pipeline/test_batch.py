@@ -17,7 +17,7 @@ from pipeline.batch.items import ItemDefaults, plan_items
 from pipeline.batch.manifest import MANIFEST, Manifest, Record, file_sha256
 from pipeline.batch.parse import read_prompts
 from pipeline.batch.report import write_index
-from pipeline.batch.run import BatchConfig, _todo, clean_stale, run_batch
+from pipeline.batch.run import MARKER, BatchConfig, _todo, clean_stale, run_batch
 from pipeline.batch.worker import ForgeCache, produce
 from pipeline.cli import main
 from pipeline.inputs import InputError, safe_name
@@ -142,11 +142,11 @@ def test_resume_skips_intact_outputs_and_redoes_tampered_changed_or_retried(tmp_
 
 
 def test_clean_stale_removes_temp_files_and_staging(tmp_path):
-    for n in (".a.glb.x1y2.tmp", ".b.png.tmp1234", "keep.glb", ".hidden"):
+    for n in (".a.glb.x1y2.tmp", ".b.png.tmp1234", "keep.glb", ".hidden", ".theirs.glb.x1y2.tmp"):
         (tmp_path / n).write_bytes(b"x")
     (tmp_path / ".batch-work" / "w0").mkdir(parents=True)
-    clean_stale(tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".hidden", "keep.glb"]
+    clean_stale(tmp_path, ["a.glb", "b.png"])  # only temp files of the batch's own outputs
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".hidden", ".theirs.glb.x1y2.tmp", "keep.glb"]
 
 
 def test_index_lists_every_ok_item_and_escapes_prompts(tmp_path):
@@ -205,7 +205,7 @@ def test_bad_flags_files_and_folders_exit_2(tmp_path, capsys):
     assert main(["batch", str(write(tmp_path, "e.txt", "# only a comment\n")), "--out-dir", str(tmp_path / "o")]) == 2
     assert main(["batch", str(p), "--out-dir", str(p)]) == 2
     assert main(["batch", str(tmp_path), "--out-dir", str(tmp_path / "o")]) == 2
-    assert "is not a regular file" in capsys.readouterr().err
+    assert "not a regular file" in capsys.readouterr().err
     import fcntl
 
     (tmp_path / "busy").mkdir()
@@ -321,7 +321,7 @@ def test_killed_batch_resumes_to_complete_valid_outputs(killed_then_resumed, glt
         assert set(r["sha256"]) == {f"{r['name']}{e}" for e in (".glb", ".json", ".png")}
     reports = validate_many([out / f"{n}.glb" for n in EXPECTED])
     assert [rep["issues"]["numErrors"] for rep in reports] == [0] * len(EXPECTED)
-    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]  # no temp files, no staging folder
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == [MARKER]  # no temp files, no staging
     page = (out / "index.html").read_text()
     assert all(f'href="{n}.glb"' in page for n in EXPECTED)
     assert json.loads((out / "escape.json").read_text())["seed"] == 0

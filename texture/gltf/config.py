@@ -6,21 +6,31 @@ from dataclasses import dataclass, field
 from texture.animation import ANIMATIONS
 from texture.skinning import SkinConfig
 
+MAX_TRIANGLES = 500_000
+"""Largest triangle budget: 2.5 GB peak and 2 minutes on a 2-core CPU (docs/LIMITS.md); the budget also
+drives subdivision, so 10**8 took a 24 GB machine down."""
+MAX_TEXTURE_SIZE = 4096
+"""Largest texture side: 3.1 GB peak at 4096; 8192 needs more than 8 GB (docs/LIMITS.md)."""
+MAX_LODS = 6
+MAX_ANIMATION_SECONDS = 60.0
+
 
 @dataclass
 class ExportConfig:
     """How a rigged avatar is written as GLB (and prepared for it by ``build_rigged``)."""
 
     triangles: int = 20000
-    """Triangle budget of the exported mesh; LOD i has triangles / 2**i."""
+    """Triangle budget of the exported mesh, 100 to 500000 (2.5 GB peak at 500000); LOD i has
+    triangles / 2**i."""
     texture_size: int = 1024
-    """Side of the square baseColor texture in pixels; LOD i uses texture_size / 2**i (>= 128)."""
+    """Side of the square baseColor texture in pixels, a power of two from 16 to 4096 (3.1 GB peak at 4096);
+    LOD i uses texture_size / 2**i (>= 128)."""
     lods: int = 0
-    """Extra levels of detail written as ``<name>_lod1.glb`` ... (0: none)."""
+    """Extra levels of detail written as ``<name>_lod1.glb`` ... (0: none; at most 6)."""
     animation: str = "wave"
     """Procedural clip: "wave" (idle breathing + right-arm wave), "idle" or "none"."""
     animation_seconds: float = 2.0
-    """Length of the clip in seconds (it loops)."""
+    """Length of the clip in seconds (it loops); at most 60."""
     metallic: float = 0.0
     """metallicFactor of the PBR material."""
     roughness: float = 0.85
@@ -31,14 +41,17 @@ class ExportConfig:
     def check(self) -> None:
         if self.animation not in ANIMATIONS:
             raise ValueError(f"animation={self.animation!r}: choose one of {', '.join(ANIMATIONS)}")
-        if self.triangles < 100:
-            raise ValueError(f"triangles={self.triangles}: at least 100")
+        if not 100 <= self.triangles <= MAX_TRIANGLES:
+            raise ValueError(f"triangles={self.triangles}: from 100 to {MAX_TRIANGLES} (the pipeline's memory and time "
+                             "limit; docs/LIMITS.md)")
         size = self.texture_size
-        if not 16 <= size <= 8192 or size & (size - 1):
-            raise ValueError(f"texture_size={size}: a power of two from 16 to 8192 (engines mipmap only those)")
-        if not 0 <= self.lods <= 6:
-            raise ValueError(f"lods={self.lods}: 0..6")
-        if self.animation_seconds <= 0:
-            raise ValueError(f"animation_seconds={self.animation_seconds}: must be > 0")
+        if not 16 <= size <= MAX_TEXTURE_SIZE or size & (size - 1):
+            raise ValueError(f"texture_size={size}: a power of two from 16 to {MAX_TEXTURE_SIZE} (engines mipmap only "
+                             f"powers of two; {MAX_TEXTURE_SIZE * 2} needs more than 8 GB)")
+        if not 0 <= self.lods <= MAX_LODS:
+            raise ValueError(f"lods={self.lods}: 0..{MAX_LODS}")
+        if not 0 < self.animation_seconds <= MAX_ANIMATION_SECONDS:
+            raise ValueError(f"animation_seconds={self.animation_seconds}: more than 0, at most "
+                             f"{MAX_ANIMATION_SECONDS:g}")
         if not (0 <= self.metallic <= 1 and 0 <= self.roughness <= 1):
             raise ValueError(f"metallic={self.metallic}, roughness={self.roughness}: each in [0, 1]")

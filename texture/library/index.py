@@ -25,7 +25,7 @@ from typing import Callable
 
 import numpy as np
 
-from texture.atomic import atomic_write_bytes
+from texture.atomic import atomic_write_bytes, file_kind, open_regular, read_regular
 from texture.library.embedder import ImageEmbedder, l2_normalize
 from texture.library.scan import SKIP_REASONS, SkipFile, SkippedFile, check_header, open_image, walk_images
 from texture.library.search import LibraryIndex
@@ -37,6 +37,28 @@ DEFAULT_INDEX_NAME = ".avatarforge-index.json"
 
 class IndexMismatchError(RuntimeError):
     """An existing index was built by another model and ``rebuild_on_mismatch`` is off."""
+
+
+class NotAnIndexError(ValueError):
+    """The index path holds something that is not a texture index (a user's file, a folder, a FIFO):
+    it is never overwritten."""
+
+
+def _check_index_path(index_path: Path) -> None:
+    """Refuse an index path whose current content an index must not replace."""
+    kind = file_kind(index_path)
+    if kind == "missing":
+        return
+    if kind is not None:
+        raise NotAnIndexError(f"index path {str(index_path)!r} is {kind}, not a texture index file")
+    try:
+        with open_regular(index_path) as fh:
+            head = fh.read(4096)
+    except OSError as e:
+        raise NotAnIndexError(f"index path {str(index_path)!r} cannot be read ({e.strerror or e})") from None
+    if FORMAT.encode() not in head:
+        raise NotAnIndexError(f"index path {str(index_path)!r} holds a file that is not a texture index; "
+                              "it is not overwritten: give another --index")
 
 
 @dataclass
@@ -98,7 +120,7 @@ class IndexReport:
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with open_regular(path) as f:  # a FIFO or device is refused, never read forever
         while b := f.read(chunk):
             h.update(b)
     return h.hexdigest()
@@ -108,10 +130,11 @@ def _load_manifest(index_path: Path) -> dict | None:
     if not index_path.exists():
         return None
     try:
-        man = json.loads(index_path.read_text())
+        man = json.loads(read_regular(index_path))
         if man.get("format") != FORMAT:
             raise ValueError(f"format {man.get('format')!r}, expected {FORMAT!r}")
-        emb = np.load(index_path.parent / man["embeddings"])
+        with open_regular(index_path.parent / man["embeddings"]) as fh:
+            emb = np.load(fh, allow_pickle=False)
         if emb.shape[0] != len(man["entries"]):
             raise ValueError(f"{emb.shape[0]} vectors for {len(man['entries'])} entries")
         man["_emb"] = emb.astype(np.float32)
@@ -129,7 +152,8 @@ def index_library(dir: str | Path, embedder: ImageEmbedder, index_path: str | Pa
     ``index_path`` is the manifest (default ``<dir>/.avatarforge-index.json``).
     ``on_skip`` receives each skipped file (default: one ``logging`` warning line each).
     Raises :class:`IndexMismatchError` for another model's index when
-    ``config.rebuild_on_mismatch`` is False, and ``NotADirectoryError`` for a bad ``dir``.
+    ``config.rebuild_on_mismatch`` is False, ``NotADirectoryError`` for a bad ``dir``, and
+    :class:`NotAnIndexError` when ``index_path`` holds something else (which is left as it is).
     """
     t0 = time.perf_counter()
     cfg = config or IndexConfig()
@@ -137,6 +161,7 @@ def index_library(dir: str | Path, embedder: ImageEmbedder, index_path: str | Pa
     if not root.is_dir():
         raise NotADirectoryError(f"texture library folder {str(root)!r} does not exist or is not a folder")
     index_path = Path(index_path) if index_path is not None else root / DEFAULT_INDEX_NAME
+    _check_index_path(index_path)
     index_path.parent.mkdir(parents=True, exist_ok=True)
     on_skip = on_skip or (lambda s: log.warning(s.line()))
     skipped: list[SkippedFile] = []
@@ -250,7 +275,7 @@ def _save(index_path: Path, root: Path, entries: list[dict], emb: np.ndarray,
     old_npy = None
     if index_path.exists():
         try:
-            old_npy = json.loads(index_path.read_text()).get("embeddings")
+            old_npy = json.loads(read_regular(index_path)).get("embeddings")
         except (OSError, ValueError):
             pass
 
@@ -261,7 +286,8 @@ def _save(index_path: Path, root: Path, entries: list[dict], emb: np.ndarray,
                 "dim": int(emb.shape[1]), "dtype": cfg.dtype, "embeddings": npy.name,
                 "root": str(root.resolve()), "entries": entries}
     atomic_write_bytes(index_path, json.dumps(manifest, indent=1).encode())
-    if old_npy and old_npy != npy.name:
+    if (isinstance(old_npy, str) and old_npy != npy.name and Path(old_npy).name == old_npy
+            and old_npy.startswith(f"{index_path.stem}.") and old_npy.endswith(".npy")):  # only a file _save made
         (index_path.parent / old_npy).unlink(missing_ok=True)
 
 
@@ -270,10 +296,11 @@ def load_index(index_path: str | Path, root: str | Path | None = None) -> Librar
     index_path = Path(index_path)
     if not index_path.is_file():
         raise FileNotFoundError(f"no texture index at {str(index_path)!r}; build one with index_library()")
-    man = json.loads(index_path.read_text())
+    man = json.loads(read_regular(index_path))
     if man.get("format") != FORMAT:
         raise ValueError(f"{index_path} is not a texture index (format {man.get('format')!r}, expected {FORMAT!r})")
-    emb = np.load(index_path.parent / man["embeddings"]).astype(np.float32)
+    with open_regular(index_path.parent / man["embeddings"]) as fh:
+        emb = np.load(fh, allow_pickle=False).astype(np.float32)
     return LibraryIndex(root=Path(root or man["root"]), paths=[e["path"] for e in man["entries"]],
                         embeddings=emb, model_name=man["model"]["name"],
                         weights_hash=man["model"]["weights_hash"])

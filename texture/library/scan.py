@@ -16,6 +16,8 @@ from typing import Iterator, Literal
 
 from PIL import Image, UnidentifiedImageError
 
+from texture.atomic import NotARegularFile, file_kind, open_regular
+
 #: Why a file was left out of the index.
 SkipReason = Literal["outside-root", "unreadable", "truncated", "not-an-image", "oversized",
                      "unsupported-format"]
@@ -87,6 +89,10 @@ def walk_images(root: Path, extensions: tuple[str, ...]) -> Iterator[tuple[str, 
                 if is_link and not inside(target):
                     yield SkippedFile(r, "outside-root", f"symlink to {target}")
                     continue
+                kind = file_kind(e.path)  # a FIFO named pipe.png would hang whoever opens it
+                if kind is not None:
+                    yield SkippedFile(r, "unreadable", f"{kind}, not a regular file")
+                    continue
                 yield r, Path(e.path)
 
     yield from rec(Path(root), "")
@@ -97,7 +103,7 @@ def check_header(path: Path, max_pixels: int) -> tuple[int, int]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
+            with open_regular(path) as fh, Image.open(fh) as im:
                 w, h, fmt = im.width, im.height, im.format
     except Image.DecompressionBombError as e:  # PIL refuses > 2 * MAX_IMAGE_PIXELS before we can ask
         m = re.search(r"\((\d+) pixels\)", str(e))
@@ -105,6 +111,8 @@ def check_header(path: Path, max_pixels: int) -> tuple[int, int]:
         raise SkipFile("oversized", f"header claims {claimed} px > limit {max_pixels}") from None
     except UnidentifiedImageError:
         raise SkipFile("not-an-image", "no known image header") from None
+    except NotARegularFile as e:
+        raise SkipFile("unreadable", f"{e.kind}, not a regular file") from None
     except PermissionError as e:
         raise SkipFile("unreadable", str(e)) from None
     except (OSError, SyntaxError, ValueError) as e:
@@ -122,9 +130,11 @@ def open_image(path: Path, max_pixels: int) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
+            with open_regular(path) as fh, Image.open(fh) as im:
                 im.load()
-                return im.convert("RGB")
+                return to_rgb(im)
+    except NotARegularFile as e:
+        raise SkipFile("unreadable", f"{e.kind}, not a regular file") from None
     except Image.DecompressionBombError as e:
         raise SkipFile("oversized", str(e)) from None
     except OSError as e:
@@ -135,3 +145,24 @@ def open_image(path: Path, max_pixels: int) -> Image.Image:
     except (SyntaxError, ValueError, EOFError) as e:  # PIL raises these for corrupt data
         reason = "truncated" if isinstance(e, EOFError) else "unreadable"
         raise SkipFile(reason, f"{type(e).__name__}: {e}") from None
+
+
+def to_rgb(im: Image.Image) -> Image.Image:
+    """8-bit RGB of any mode. PIL's ``convert("RGB")`` clips 16- and 32-bit greyscale ("I;16", "I") at 255,
+    which turns a 16-bit PNG white; those are scaled to 8 bits first (by their bit depth), and float
+    greyscale ("F") is read as 0..1 when it lies there."""
+    import numpy as np
+
+    mode = im.mode
+    if mode.startswith("I;16") or mode in ("I", "F"):
+        a = np.asarray(im, dtype=np.float64)
+        if mode.startswith("I;16"):
+            a = a / 257.0
+        elif mode == "I":
+            top = float(a.max()) if a.size else 0.0
+            a = a / 257.0 if top > 255 else a  # 16-bit data in PIL's 32-bit mode (how PNGs often open)
+        elif a.size and float(np.nanmax(a)) <= 1.0:
+            a = a * 255.0
+        g = np.clip(np.nan_to_num(a), 0, 255).round().astype(np.uint8)
+        return Image.fromarray(g, "L").convert("RGB")
+    return im.convert("RGB")
