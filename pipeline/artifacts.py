@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 from torch import Tensor
 
 if TYPE_CHECKING:
+    from nerf.body.dress import DressedBody
+    from nerf.body.phenotypes import BodyParameters
     from nerf.fields import TemplateField
     from nerf.prior import BakedPrior
     from nerf.template import TemplateParams
@@ -100,6 +102,10 @@ class NerfState:
     field: "TemplateField"
     """Prior + refined residual (a ``torch.nn.Module``)."""
     stats: RefineStats
+    dressed: "DressedBody | None" = None
+    """The dressed anny body whose surface is the prior (``mesh.source=body``); None for the template path."""
+    body: "BodyParameters | None" = None
+    """The anny parameters of ``dressed``."""
 
     @property
     def prior(self) -> "BakedPrior":

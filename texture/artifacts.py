@@ -58,6 +58,17 @@ class TexturedMesh(Counted):
 
 
 @dataclass
+class Material:
+    """One glTF material of an avatar: every material samples the same baseColor atlas."""
+
+    name: str
+    metallic: float = 0.0
+    roughness: float = 0.85
+    double_sided: bool = False
+    """Drawn from both sides (sheets: capes, skirts, brims)."""
+
+
+@dataclass
 class RiggedMesh(TexturedMesh):
     """A textured mesh bound to its skeleton with linear-blend-skinning weights."""
 
@@ -67,6 +78,10 @@ class RiggedMesh(TexturedMesh):
     """float32 [V, 4] non-negative weights summing to 1 per vertex."""
     inverse_bind: np.ndarray = field(default_factory=lambda: np.zeros((0, 4, 4), np.float32))
     """float32 [J, 4, 4] inverse bind matrices (row-major; inverse world rest transform per joint)."""
+    materials: list[Material] = field(default_factory=list)
+    """The avatar's materials, one glTF primitive each (empty: one material from the export config)."""
+    face_materials: np.ndarray | None = None
+    """int32 [F] index into ``materials`` of each triangle (None with no ``materials``)."""
 
     @classmethod
     def from_textured(cls, tm: TexturedMesh, joints: np.ndarray, weights: np.ndarray,

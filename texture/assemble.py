@@ -80,4 +80,8 @@ def make_lod(rigged: RiggedMesh, triangles: int, texture_size: int, config: Expo
                        vertex_colors=lookup(v, None, None),
                        vertex_regions=rigged.vertex_regions[_nearest(rigged.vertices, v)],
                        skeleton=rigged.skeleton, meta={"lod_of": rigged.n_faces})
-    return build_rigged(lod, replace(config, triangles=triangles, texture_size=texture_size), lookup)
+    out = build_rigged(lod, replace(config, triangles=triangles, texture_size=texture_size), lookup)
+    if rigged.materials:  # each coarse triangle takes the material of the nearest fine one
+        near = _nearest(rigged.vertices[rigged.faces].mean(1), out.vertices[out.faces].mean(1))
+        out.materials, out.face_materials = list(rigged.materials), rigged.face_materials[near].astype(np.int32)
+    return out

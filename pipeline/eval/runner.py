@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import random
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -160,6 +161,9 @@ def render_rows(rows: list[dict], config, modes: list[str], n_views: int, quiet:
         raise InputError("--modes truth+refine needs every prompt row to carry its ground-truth 'spec' "
                          "(scripts/make_heldout_prompts.py writes them)")
     prompts = [r["prompt"] for r in rows]
+    # the evaluator and its ground truth know the procedural template only, until the corpus is re-rendered
+    # from anny avatars (issue 29): score that path, so the rows stay comparable with the recorded ones
+    config = replace(config, mesh=replace(config.mesh, source="field"))
     views = standard_views(n_views, 0.1)
     forge = AvatarForge(config)
     render = config.render
@@ -168,7 +172,7 @@ def render_rows(rows: list[dict], config, modes: list[str], n_views: int, quiet:
     info: dict = {"views": n_views, "render": render_kind, "seconds_per_prompt": {}}
 
     def mesh_views(state: NerfState):
-        rigged = forge.rig(forge.mesh(state, config), forge.textures(state, config), config)
+        rigged = forge.rig(forge.mesh(state, config), forge.textures(state, config), config, state)
         return render_mesh(rigged, views, EVALUATOR_SIZE, None, flat)
 
     if all("spec" in r for r in rows):

@@ -49,7 +49,8 @@ def test_text_alone_sets_proportions(forge, tmp_path):
     assert t["girth"] < s["girth"] - 0.2, (t, s)
     h_tall, r_tall = proportions(load_mesh(tall.glb))
     h_short, r_short = proportions(load_mesh(short.glb))
-    assert h_tall > h_short + 0.2 and r_tall > 1.2 * r_short, (h_tall, h_short, r_tall, r_short)
+    # on the GLB meshes (the anny body): 15% taller, and 10% slimmer for the height (issue 29's acceptance)
+    assert h_tall > 1.15 * h_short and r_tall > 1.1 * r_short, (h_tall, h_short, r_tall, r_short)
 
 
 @pytest.mark.parametrize("rgb,channel", [((205, 25, 30), 0), ((30, 45, 210), 2)])

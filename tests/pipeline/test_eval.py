@@ -40,7 +40,7 @@ def test_truth_refine_refines_each_prompts_ground_truth(rows):
     from pipeline.generate import AvatarForge
     from pipeline.inputs import InputError
 
-    cfg = resolve_config("tiny")
+    cfg = resolve_config("tiny", overrides=["mesh.source=field"])  # the template prior the evaluator knows
     truth = TemplateParams.from_spec(spec_from_dict(rows[0]["spec"]))
     state = AvatarForge(cfg).build_field(rows[0]["prompt"], cfg, start=truth)
     # colours kept, as amortised

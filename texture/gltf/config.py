@@ -25,6 +25,9 @@ class ExportConfig:
     texture_size: int = 1024
     """Side of the square baseColor texture in pixels, a power of two from 16 to 4096 (3.1 GB peak at 4096);
     LOD i uses texture_size / 2**i (>= 128)."""
+    rest_pose: str = "t"
+    """Rest pose of the dressed body: "t" (arms along +-X, as VRM and Unity's Humanoid expect) or "a"
+    (anny's A-pose, arms 48 degrees down)."""
     lods: int = 0
     """Extra levels of detail written as ``<name>_lod1.glb`` ... (0: none; at most 6)."""
     animation: str = "wave"
@@ -48,6 +51,8 @@ class ExportConfig:
         if not 16 <= size <= MAX_TEXTURE_SIZE or size & (size - 1):
             raise ValueError(f"texture_size={size}: a power of two from 16 to {MAX_TEXTURE_SIZE} (engines mipmap only "
                              f"powers of two; {MAX_TEXTURE_SIZE * 2} needs more than 8 GB)")
+        if self.rest_pose not in ("t", "a"):
+            raise ValueError(f"rest_pose={self.rest_pose!r}: t or a")
         if not 0 <= self.lods <= MAX_LODS:
             raise ValueError(f"lods={self.lods}: 0..{MAX_LODS}")
         if not 0 < self.animation_seconds <= MAX_ANIMATION_SECONDS:

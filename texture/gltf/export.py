@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from texture.animation import Clip, make_clip
-from texture.artifacts import RiggedMesh
+from texture.artifacts import Material, RiggedMesh
 from texture.assemble import make_lod
 from texture.atomic import atomic_write_bytes, png_bytes
 from texture.gltf.config import ExportConfig
@@ -38,12 +38,12 @@ class _Builder:
         self.gltf = gltf
         self.blob = bytearray()
 
-    def view(self, raw: bytes, target: int | None = None) -> int:
+    def view(self, raw: bytes, target: int | None = None, stride: int | None = None) -> int:
         import pygltflib as g
 
         self.blob += b"\0" * (-len(self.blob) % 4)
         self.gltf.bufferViews.append(g.BufferView(buffer=0, byteOffset=len(self.blob), byteLength=len(raw),
-                                                  target=target))
+                                                  target=target, byteStride=stride))
         self.blob += raw
         return len(self.gltf.bufferViews) - 1
 
@@ -55,7 +55,10 @@ class _Builder:
         a = np.ascontiguousarray(arr, dtype=dtype)
         count = a.shape[0]
         flat = a.reshape(count, -1)
-        acc = g.Accessor(bufferView=self.view(a.tobytes(), target), componentType=ctype, count=count, type=kind)
+        # vertex attributes declare their stride (Godot 4's importer warns without it)
+        stride = a.itemsize * flat.shape[1] if target == ARRAY_BUFFER else None
+        acc = g.Accessor(bufferView=self.view(a.tobytes(), target, stride), componentType=ctype, count=count,
+                         type=kind)
         if minmax:
             acc.min = [float(x) if ctype == FLOAT else int(x) for x in flat.min(0)]
             acc.max = [float(x) if ctype == FLOAT else int(x) for x in flat.max(0)]
@@ -77,6 +80,9 @@ def check_rigged(r: RiggedMesh) -> None:
         raise ValueError(f"RiggedMesh.joints must index the {j} skeleton joints")
     if np.abs(r.weights.sum(1) - 1).max() > 1e-4 or r.weights.min() < 0:
         raise ValueError("RiggedMesh.weights must be non-negative and sum to 1 per vertex")
+    if r.materials and (r.face_materials is None or np.shape(r.face_materials) != (len(r.faces),)
+                        or r.face_materials.min() < 0 or r.face_materials.max() >= len(r.materials)):
+        raise ValueError(f"RiggedMesh.face_materials must index its {len(r.materials)} materials, one per face")
     if r.texture.dtype != np.uint8 or r.texture.ndim != 3 or r.texture.shape[2] not in (3, 4):
         raise ValueError(f"RiggedMesh.texture must be uint8 [H, W, 3|4], got {r.texture.dtype} {r.texture.shape}")
 
@@ -91,22 +97,32 @@ def glb_bytes(r: RiggedMesh, clip: Clip | None, config: ExportConfig, extras: di
     nrm = r.normals.astype(np.float64)
     nrm = nrm / np.maximum(np.linalg.norm(nrm, axis=1, keepdims=True), 1e-12)
     n_j = len(r.skeleton.names)
-    attrs = g.Attributes(
-        POSITION=b.accessor(r.vertices, "VEC3", FLOAT, ARRAY_BUFFER, minmax=True),
-        NORMAL=b.accessor(nrm, "VEC3", FLOAT, ARRAY_BUFFER),
-        TEXCOORD_0=b.accessor(r.uvs, "VEC2", FLOAT, ARRAY_BUFFER),
-        JOINTS_0=b.accessor(r.joints, "VEC4", UBYTE if n_j <= 256 else USHORT, ARRAY_BUFFER),
-        WEIGHTS_0=b.accessor(r.weights, "VEC4", FLOAT, ARRAY_BUFFER))
-    index_type = USHORT if len(r.vertices) < 65535 else UINT
-    indices = b.accessor(r.faces.reshape(-1), "SCALAR", index_type, ELEMENT_ARRAY_BUFFER, minmax=True)
-    gltf.meshes.append(g.Mesh(name="Avatar", primitives=[g.Primitive(attributes=attrs, indices=indices,
-                                                                     material=0, mode=4)]))
+    mats = r.materials or [Material("avatar", config.metallic, config.roughness)]
+    face_mats = r.face_materials if r.materials else np.zeros(len(r.faces), np.int32)
+    prims = []
+    for m in range(len(mats)):  # one primitive per material, each with the vertices it uses (importers such
+        tri = r.faces[face_mats == m]  # as trimesh copy a primitive's whole attribute arrays)
+        if not len(tri):
+            continue
+        used, local = np.unique(tri.reshape(-1), return_inverse=True)
+        attrs = g.Attributes(
+            POSITION=b.accessor(r.vertices[used], "VEC3", FLOAT, ARRAY_BUFFER, minmax=True),
+            NORMAL=b.accessor(nrm[used], "VEC3", FLOAT, ARRAY_BUFFER),
+            TEXCOORD_0=b.accessor(r.uvs[used], "VEC2", FLOAT, ARRAY_BUFFER),
+            JOINTS_0=b.accessor(r.joints[used], "VEC4", UBYTE if n_j <= 256 else USHORT, ARRAY_BUFFER),
+            WEIGHTS_0=b.accessor(r.weights[used], "VEC4", FLOAT, ARRAY_BUFFER))
+        index_type = USHORT if len(used) < 65535 else UINT
+        indices = b.accessor(local, "SCALAR", index_type, ELEMENT_ARRAY_BUFFER, minmax=True)
+        prims.append(g.Primitive(attributes=attrs, indices=indices, material=m, mode=4))
+    gltf.meshes.append(g.Mesh(name="Avatar", primitives=prims))
     gltf.images.append(g.Image(bufferView=b.view(png_bytes(r.texture)), mimeType="image/png", name="baseColor"))
     gltf.samplers.append(g.Sampler(magFilter=9729, minFilter=9987, wrapS=33071, wrapT=33071))
     gltf.textures.append(g.Texture(sampler=0, source=0))
-    gltf.materials.append(g.Material(name="avatar", pbrMetallicRoughness=g.PbrMetallicRoughness(
-        baseColorTexture=g.TextureInfo(index=0), metallicFactor=float(config.metallic),
-        roughnessFactor=float(config.roughness))))
+    for m in mats:
+        gltf.materials.append(g.Material(name=m.name, doubleSided=bool(m.double_sided),
+                                         pbrMetallicRoughness=g.PbrMetallicRoughness(
+                                             baseColorTexture=g.TextureInfo(index=0), metallicFactor=float(m.metallic),
+                                             roughnessFactor=float(m.roughness))))
     # nodes: 0 = skinned mesh, 1.. = joints in skeleton order
     gltf.nodes.append(g.Node(name="Avatar", mesh=0, skin=0))
     pos = np.asarray(r.skeleton.positions, np.float64)
