@@ -85,7 +85,9 @@ def make_clip(kind: str, skeleton: Skeleton, seconds: float = 2.0, fps: int = 24
         # raise (0 -> 0.35 s), hold while waving, lower (last 0.35 s): upper arm out and up,
         # elbow bent so the forearm points up, forearm swinging side to side twice a second
         up = _smoothstep(t / 0.35) * _smoothstep((seconds - t) / 0.35)
-        rot["RightArm"] = quat_mul(rot["RightArm"], axis_angle((0, 0, 1), -np.radians(75.0) * up))
+        # the same waving pose from either rest: the upper arm ends 27 degrees above horizontal
+        lift = 27.0 + (0.0 if skeleton.rest_pose == "T-pose" else 48.0)
+        rot["RightArm"] = quat_mul(rot["RightArm"], axis_angle((0, 0, 1), -np.radians(lift) * up))
         wave = np.sin(2 * math.pi * 2.0 * t) * up
         rot["RightForeArm"] = quat_mul(axis_angle((0, 0, 1), -np.radians(70.0) * up),
                                        axis_angle((0, 0, 1), np.radians(25.0) * wave))

@@ -57,6 +57,9 @@ class DressedBody(Counted):
     landmarks: Landmarks
     source_vertex: np.ndarray
     """int64 [V] welded-vertex id (UV-seam copies share it; each piece has its own ids)."""
+    body_vertex: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    """int64 [V] the anny vertex each vertex was made from (its own for the body, the one under it for a
+    shell, the nearer end of the cut edge for a cut vertex; -1 for procedural pieces)."""
     meta: dict = field(default_factory=dict)
 
     @property
@@ -176,9 +179,9 @@ def dress(body, layout) -> DressedBody:
         piece_ids.append(np.full(m.n_vertices, i, np.int32))
         if i == 0:
             sources.append(m.source)
-        else:  # shells do not weld to the body
-            src = np.where(m.source >= 0, m.source, np.arange(m.n_vertices) + len(welded_v))
-            _, local = np.unique(src, return_inverse=True)
+        else:  # a piece welds by position (its UV-seam copies), never to the body
+            _, local = np.unique(np.round(m.vertices.astype(np.float64) / 1e-6).astype(np.int64), axis=0,
+                                 return_inverse=True)
             sources.append(local.reshape(-1) + next_id)
             next_id += int(local.max()) + 1 if m.n_vertices else 0
     allm = concat(meshes)
@@ -188,7 +191,7 @@ def dress(body, layout) -> DressedBody:
     return DressedBody(vertices=allm.vertices.astype(np.float32), faces=allm.faces.astype(np.int32),
                        normals=allm.normals, uvs=allm.uvs, weights=w.astype(np.float32),
                        vertex_pieces=np.concatenate(piece_ids), pieces=[pc for pc, _ in pieces], skeleton=skel,
-                       landmarks=lm, source_vertex=np.concatenate(sources),
+                       landmarks=lm, source_vertex=np.concatenate(sources), body_vertex=allm.source.copy(),
                        meta={"hidden_body_triangles": int(hidden.sum()),
                              "pieces": {pc.name: int(m.n_vertices) for (pc, _), m in zip(pieces, meshes)}})
 

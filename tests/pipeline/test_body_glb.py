@@ -72,3 +72,21 @@ def test_the_named_colours_are_on_their_garments(red_blue):
     up, low = mean["upper"], mean["lower"]
     assert up[0] > up[1] + 60 and up[0] > up[2] + 60, up  # red shirt
     assert low[2] > low[0] + 40 and low[2] > low[1] + 20, low  # blue trousers
+
+
+def test_lods_keep_the_materials_and_the_skeleton(tmp_path, gltf_validator):
+    import pygltflib
+
+    from pipeline.generate import AvatarForge
+    from texture.gltf.validate import validate_many
+
+    cfg = resolve_config("tiny", overrides=[*FAST, "export.lods=1"])
+    res = AvatarForge(cfg).generate("a wizard in a purple robe", tmp_path / "w.glb", cfg)
+    files = [res.glb, tmp_path / "w_lod1.glb"]
+    for rep in validate_many(files):
+        assert rep["issues"]["numErrors"] == 0 and rep["issues"]["numWarnings"] == 0, rep["issues"]["messages"][:5]
+    full, lod = (pygltflib.GLTF2().load_binary(str(f)) for f in files)
+    tri = [sum(g.accessors[p.indices].count // 3 for p in g.meshes[0].primitives) for g in (full, lod)]
+    assert tri[1] < 0.6 * tri[0]
+    assert [m.name for m in lod.materials] == [m.name for m in full.materials]
+    assert len(lod.skins[0].joints) == len(full.skins[0].joints) == 52

@@ -21,7 +21,7 @@ class ExportConfig:
 
     triangles: int = 20000
     """Triangle budget of the exported mesh, 100 to 500000 (2.5 GB peak at 500000); LOD i has
-    triangles / 2**i."""
+    triangles / 2**i. The dressed body (``mesh.source=body``) keeps its own topology (~30000) at LOD 0."""
     texture_size: int = 1024
     """Side of the square baseColor texture in pixels, a power of two from 16 to 4096 (3.1 GB peak at 4096);
     LOD i uses texture_size / 2**i (>= 128)."""
