@@ -107,9 +107,9 @@ def test_round_trip_trimesh_and_pygltflib(exported, name):
     assert len(g.animations) == (0 if cfg.animation == "none" else 1)
 
 
-def _pose(g: pygltflib.GLTF2, local_rot: dict[str, np.ndarray]) -> np.ndarray:
-    """Linear blend skinning of the GLB's mesh with extra local joint rotations (3x3) by name."""
-    prim = g.meshes[0].primitives[0]
+def _pose(g: pygltflib.GLTF2, local_rot: dict[str, np.ndarray], primitive: int = 0) -> np.ndarray:
+    """Linear blend skinning of the GLB's mesh (one primitive) with extra local joint rotations (3x3) by name."""
+    prim = g.meshes[0].primitives[primitive]
     pos = _read(g, prim.attributes.POSITION).astype(np.float64)
     joints = _read(g, prim.attributes.JOINTS_0).astype(np.int64)
     weights = _read(g, prim.attributes.WEIGHTS_0).astype(np.float64)
@@ -317,3 +317,54 @@ def test_bad_export_inputs_write_nothing(exported, tmp_path):
         export_glb(rigged, tmp_path / "a.gltf")
     assert list(tmp_path.iterdir()) == []
     json.dumps(exported["knight"]["stats"])  # stats are plain JSON
+
+
+@pytest.fixture(scope="module")
+def body_glb(tmp_path_factory, gltf_validator):
+    """The default path's dressed anny body with its clip, as ``generate`` writes it."""
+    from pipeline.config import resolve_config
+    from pipeline.generate import AvatarForge
+
+    cfg = resolve_config("tiny", overrides=["optim.steps=1", "export.texture_size=256", "export.animation=wave"])
+    return AvatarForge(cfg).generate("a knight with a cape", tmp_path_factory.mktemp("body") / "k.glb", cfg).glb
+
+
+def test_threejs_loads_the_dressed_body_and_skins_it_as_the_file_says(body_glb, three):
+    """One SkinnedMesh per material on the one 52-bone skeleton, no loader warning, and the body's
+    primitive skinned by three.js where linear blend skinning of the file's channels puts it."""
+    g = pygltflib.GLTF2().load(str(body_glb))
+    t, rot = _key_pose(g)
+    proc = subprocess.run([shutil.which("node") or "node", str(Path(__file__).with_name("threejs_pose.mjs")),
+                           str(three), str(body_glb), repr(t)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    seen = json.loads(proc.stdout)
+    assert seen["problems"] == []
+    assert seen["skinned_meshes"] == len(g.meshes[0].primitives) >= 5
+    assert seen["bones"] == [g.nodes[j].name for j in g.skins[0].joints] and len(seen["bones"]) == 52
+    assert seen["clips"][0]["name"] == g.animations[0].name
+    _engine_check(seen, g, rot)
+
+
+@pytest.mark.skipif(not BLENDER, reason="Blender is not installed (Debian: apt-get install blender python3-numpy; "
+                                        "or set AVATARFORGE_BLENDER to a blender executable, or a python with bpy)")
+def test_blender_imports_the_dressed_body_and_deforms_it_as_the_file_says(body_glb):
+    """Blender merges the primitives into one mesh on one 52-bone armature, a vertex group per bone, the
+    clip as an action; at a key each vertex of every primitive moves where our skinning of the file puts it."""
+    g = pygltflib.GLTF2().load(str(body_glb))
+    t, rot = _key_pose(g)
+    script = str(Path(__file__).with_name("blender_pose.py"))
+    run = [BLENDER, script] if Path(BLENDER).name.startswith("python") else [
+        BLENDER, "-b", "--factory-startup", "--python", script]
+    proc = subprocess.run([*run, "--", str(body_glb), repr(t)], capture_output=True, text=True, timeout=300)
+    line = next((x for x in proc.stdout.splitlines() if x.startswith("JSON")), None)
+    assert proc.returncode == 0 and line is not None, (proc.stdout + proc.stderr)[-3000:]
+    seen = json.loads(line[4:])
+    bones = [g.nodes[j].name for j in g.skins[0].joints]
+    assert seen["armatures"] == 1 and seen["meshes"] == 1 and sorted(seen["bones"]) == sorted(bones)
+    assert seen["actions"] == 1
+    prims = range(len(g.meshes[0].primitives))
+    rest = np.concatenate([_read(g, g.meshes[0].primitives[i].attributes.POSITION) for i in prims])
+    np.testing.assert_allclose(seen["rest"], rest, atol=1e-5)
+    want = np.concatenate([_pose(g, rot, i) for i in prims])
+    assert np.linalg.norm(want - rest, axis=1).max() > 0.3
+    np.testing.assert_allclose(seen["posed"][0], want, atol=1e-4)
