@@ -127,8 +127,11 @@ def dress(body, layout) -> DressedBody:
     names = list(body.joint_names)
     joints = {n: body.joints[i].detach().cpu().numpy() for i, n in enumerate(names)}
     welded_v = body.vertices.detach().cpu().numpy()
-    lm, nonbody, eye_mask = measure(welded_v, body.faces.cpu().numpy(), joints, dense_weights(body), names)
-    shells = shell_fields(layout, welded_v, lm, nonbody)
+    dense = dense_weights(body)
+    lm, nonbody, eye_mask = measure(welded_v, body.faces.cpu().numpy(), joints, dense, names)
+    arm_joints = [i for i, n in enumerate(names) if any(k in n for k in ("Arm", "Hand", "Shoulder"))]
+    arms = dense[:, arm_joints].sum(1) > 0.5
+    shells = shell_fields(layout, welded_v, lm, nonbody, arms)
     pieces: list[tuple[Piece, AttrMesh]] = []
     hidden = np.zeros(len(base.faces), bool)
     for s in shells:

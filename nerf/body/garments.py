@@ -45,9 +45,11 @@ def _sig(x: np.ndarray, s: float) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x / s, -60, 60)))
 
 
-def shell_fields(layout, p: np.ndarray, lm: Landmarks, excluded: np.ndarray) -> list[Shell]:
+def shell_fields(layout, p: np.ndarray, lm: Landmarks, excluded: np.ndarray, arms: np.ndarray | None = None
+                 ) -> list[Shell]:
     """The shells of ``layout`` (a ``nerf.template.Layout``) on the body whose vertices are ``p`` Float[V, 3];
-    ``excluded`` Bool[V] (eyes, tongue) belongs to none."""
+    ``excluded`` Bool[V] (eyes, tongue) belongs to none, ``arms`` Bool[V] (mostly weighted to an arm or a
+    hand) to no bottom, shoe or belt: in an A-pose the hands hang beside the hips."""
     x, y, z = p[:, 0], p[:, 1], p[:, 2]
     ax = np.abs(x)
     out: list[Shell] = []
@@ -100,6 +102,8 @@ def shell_fields(layout, p: np.ndarray, lm: Landmarks, excluded: np.ndarray) -> 
                          max(THICKNESS[upper], THICKNESS[lower]) + 0.012, hides_body=False))
     for s in out:
         s.field = np.where(excluded, -1.0, s.field)
+        if arms is not None and s.region in ("lower", "shoes", "accessory"):
+            s.field = np.where(arms, -1.0, s.field)
     return out
 
 

@@ -140,3 +140,13 @@ def test_bodies_follow_the_words(model):
                                       ("一个穿着西装的商务男士", 0.0), ("a knight", 0.5), ("a man and a woman", 0.5)])
 def test_gender_from_the_prompt(prompt, g):
     assert gender_of(prompt) == g
+
+
+def test_an_a_pose_keeps_the_hands_out_of_the_trousers(model):
+    body = body_for(model, (1.75, 1.0, 1.0, 1.0, 0.5), rest_pose="a")
+    d = dress(body, Layout(upper="shirt", lower="trousers", accessories=("belt",)))
+    names = d.skeleton.names
+    arm = [i for i, n in enumerate(names) if "Arm" in n or "Hand" in n]
+    for piece in ("trousers", "belt"):
+        k = [p.name for p in d.pieces].index(piece)
+        assert d.weights[d.vertex_pieces == k][:, arm].sum(1).max() < 0.5, piece
