@@ -3,7 +3,7 @@
 Rest joints are unrotated, so a joint's local frame has the world axes (x: avatar's left,
 y: up, z: forward). Clips start and end at the rest pose, so they loop without a pop.
 
-* ``idle``: breathing (spine and neck sway) and a slight arm drift;
+* ``idle``: breathing (spine and neck sway), a slight arm drift and, on a face with morph targets, a blink;
 * ``wave``: the idle clip plus the right arm raised and the forearm waving;
 * ``none``: no clip.
 """
@@ -28,6 +28,8 @@ class Clip:
     """float32 [K] strictly increasing key times in seconds, starting at 0."""
     rotations: dict[str, np.ndarray] = field(default_factory=dict)
     """joint name -> float32 [K, 4] unit quaternions (x, y, z, w), local to the joint."""
+    morph_weights: dict[str, np.ndarray] = field(default_factory=dict)
+    """morph target name -> float32 [K] weight in [0, 1] (targets the clip leaves out stay at 0)."""
 
     @property
     def duration(self) -> float:
@@ -64,8 +66,20 @@ def _smoothstep(x: np.ndarray) -> np.ndarray:
     return x * x * (3 - 2 * x)
 
 
-def make_clip(kind: str, skeleton: Skeleton, seconds: float = 2.0, fps: int = 24) -> Clip | None:
-    """The procedural clip ``kind`` (one of ``ANIMATIONS``) for ``skeleton``; None for "none"."""
+BLINK_SECONDS = 0.2
+"""How long a blink takes, closing and opening."""
+
+
+def blink(t: np.ndarray, seconds: float) -> np.ndarray:
+    """Float[K] eyelid closure in [0, 1] at times ``t``: one blink centred at 40% of the clip."""
+    x = np.abs(t - 0.4 * seconds) / (BLINK_SECONDS / 2)
+    return np.clip(1.0 - x, 0.0, 1.0) ** 0.7
+
+
+def make_clip(kind: str, skeleton: Skeleton, seconds: float = 2.0, fps: int = 24,
+              morphs: tuple[str, ...] | list[str] = ()) -> Clip | None:
+    """The procedural clip ``kind`` (one of ``ANIMATIONS``) for ``skeleton``; None for "none". ``morphs`` are
+    the avatar's morph target names: the idle clip blinks when it has ``eyeBlinkLeft``/``eyeBlinkRight``."""
     if kind not in ANIMATIONS:
         raise ValueError(f"unknown animation {kind!r}; choose one of {', '.join(ANIMATIONS)}")
     if kind == "none":
@@ -73,6 +87,12 @@ def make_clip(kind: str, skeleton: Skeleton, seconds: float = 2.0, fps: int = 24
     if seconds <= 0 or fps <= 0:
         raise ValueError(f"animation seconds={seconds} and fps={fps} must be positive")
     t = np.linspace(0.0, seconds, int(round(seconds * fps)) + 1)
+    blinks = kind == "idle" and {"eyeBlinkLeft", "eyeBlinkRight"} <= set(morphs)
+    if blinks:  # keys at the blink's own times too, so linear interpolation reaches a closed eye
+        half = BLINK_SECONDS / 2
+        extra = 0.4 * seconds + np.array([-half, -half / 2, 0.0, half / 2, half])
+        t = np.unique(np.concatenate([t, extra[(extra > 0) & (extra < seconds)]]))
+        t = t[np.concatenate([[True], np.diff(t) > 1e-3])]  # strictly increasing in float32 too
     breath = np.sin(2 * math.pi * t / seconds)  # one breath per clip: loops seamlessly
     rot: dict[str, np.ndarray] = {
         "Spine1": axis_angle((1, 0, 0), np.radians(1.5) * breath),
@@ -96,4 +116,8 @@ def make_clip(kind: str, skeleton: Skeleton, seconds: float = 2.0, fps: int = 24
     names = set(skeleton.names)
     rot = {k: (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32) for k, v in rot.items()
            if k in names}
-    return Clip(name=kind, times=t.astype(np.float32), rotations=rot)
+    weights = {}
+    if blinks:
+        closed = blink(t, seconds).astype(np.float32)
+        weights = {"eyeBlinkLeft": closed, "eyeBlinkRight": closed}
+    return Clip(name=kind, times=t.astype(np.float32), rotations=rot, morph_weights=weights)

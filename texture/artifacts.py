@@ -82,6 +82,10 @@ class RiggedMesh(TexturedMesh):
     """The avatar's materials, one glTF primitive each (empty: one material from the export config)."""
     face_materials: np.ndarray | None = None
     """int32 [F] index into ``materials`` of each triangle (None with no ``materials``)."""
+    morph_names: list[str] = field(default_factory=list)
+    """Names of the morph targets (``nerf.body.face``: ARKit shapes, then visemes); empty: none."""
+    morphs: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 3), np.float32))
+    """float32 [T, V, 3] each morph target's vertex displacements at weight 1 (metres, rest pose)."""
 
     @classmethod
     def from_textured(cls, tm: TexturedMesh, joints: np.ndarray, weights: np.ndarray,

@@ -10,6 +10,7 @@ import numpy as np
 
 from nerf.artifacts import REGIONS
 from nerf.body.dress import TILE_INSET, DressedBody
+from nerf.body.face import morph_targets
 from texture.artifacts import Material, RiggedMesh, TextureReport, UVMesh
 from texture.bake import BakeConfig, bake
 from texture.face_paint import face_color_fn, paint_eyes
@@ -43,7 +44,8 @@ def materials_of(dressed: DressedBody, metal: tuple[bool, ...], config: ExportCo
 def rig_dressed(dressed: DressedBody, colors: np.ndarray, metal: tuple[bool, ...], report: TextureReport,
                 projection: ProjectionConfig, config: ExportConfig) -> RiggedMesh:
     """Bake ``dressed``'s atlas (region ``colors`` Float[R, 3], the swatches ``report`` applies, the painted
-    face) and bind it with its own skin weights."""
+    face) and bind it with its own skin weights; its face's morph targets are the ones
+    ``config.morph_targets`` asks for."""
     config.check()
     colors = np.asarray(colors, np.float32)
     regions = dressed.vertex_regions
@@ -69,4 +71,6 @@ def rig_dressed(dressed: DressedBody, colors: np.ndarray, metal: tuple[bool, ...
     rigged = RiggedMesh.from_textured(textured, joints, weights, inverse_bind_matrices(dressed.skeleton))
     rigged.materials, rigged.face_materials = mats, face_mats
     rigged.meta["pieces"] = [p.name for p in dressed.pieces]
+    if len(dressed.morphs):
+        rigged.morph_names, rigged.morphs = morph_targets(dressed.morphs, config.morph_targets)
     return rigged

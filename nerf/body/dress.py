@@ -14,6 +14,7 @@ import numpy as np
 
 from nerf.artifacts import REGIONS, Counted, Skeleton
 from nerf.body.cut import AttrMesh, clip, concat, vertex_normals
+from nerf.body.face import dressed_morphs
 from nerf.body.garments import TUBES, backpack, cape, crown, hat, shell_fields, tube
 from nerf.body.landmarks import Landmarks, measure
 
@@ -60,6 +61,9 @@ class DressedBody(Counted):
     body_vertex: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     """int64 [V] the anny vertex each vertex was made from (its own for the body, the one under it for a
     shell, the nearer end of the cut edge for a cut vertex; -1 for procedural pieces)."""
+    morphs: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 3), np.float32))
+    """float32 [52, V, 3] each ARKit facial action's displacement at weight 1 (``nerf.body.face``), carried
+    from the body vertex each vertex was made from (zero on procedural pieces); [0, V, 3] without a face."""
     meta: dict = field(default_factory=dict)
 
     @property
@@ -191,10 +195,13 @@ def dress(body, layout) -> DressedBody:
     w = allm.weights / np.maximum(allm.weights.sum(1, keepdims=True), 1e-12)
     pos = np.stack([joints[n] for n in names]).astype(np.float32)
     skel = Skeleton(names=names, parents=list(body.joint_parents), positions=pos, rest_pose=body.rest_pose)
+    body_vertex = allm.source.copy()
+    morphs = (dressed_morphs(body.facial.detach().cpu().numpy(), body_vertex) if body.facial is not None
+              else np.zeros((0, len(body_vertex), 3), np.float32))
     return DressedBody(vertices=allm.vertices.astype(np.float32), faces=allm.faces.astype(np.int32),
                        normals=allm.normals, uvs=allm.uvs, weights=w.astype(np.float32),
                        vertex_pieces=np.concatenate(piece_ids), pieces=[pc for pc, _ in pieces], skeleton=skel,
-                       landmarks=lm, source_vertex=np.concatenate(sources), body_vertex=allm.source.copy(),
+                       landmarks=lm, source_vertex=np.concatenate(sources), body_vertex=body_vertex, morphs=morphs,
                        meta={"hidden_body_triangles": int(hidden.sum()),
                              "pieces": {pc.name: int(m.n_vertices) for (pc, _), m in zip(pieces, meshes)}})
 

