@@ -258,6 +258,7 @@ class AvatarForge:
                 atomic_write_bytes(stage / preview_path.name, render_preview(rigged))
             with timer("export"):
                 stats = export_glb(rigged, stage / out.name, config.export, generator=generator,
+                                   version=__version__,
                                    extras={"prompt": prompt, "seed": config.seed, "sidecar": json_path.name})
             for s in (stats, *stats["lods"]):  # where the files will be
                 s["path"] = str(out.parent / Path(s["path"]).name)

@@ -71,9 +71,13 @@ def read_input_bytes(path: str | os.PathLike, flag: str, max_bytes: int) -> tupl
         raise InputError(f"cannot read {flag} {str(path)!r}: {e.strerror or e}") from None
 
 
+OUTPUT_SUFFIXES = (".glb", ".vrm")
+"""What ``--out`` may end in: a glTF binary, or a VRM 1.0 humanoid avatar (a GLB with ``VRMC_vrm``)."""
+
+
 def output_paths(out: str | os.PathLike, lods: int = 0) -> list[Path]:
-    """Every file ``generate`` writes for the GLB path ``out``: the GLB, its sidecar, its preview and its
-    LODs (``<stem>_lod1.glb`` ...), in that order."""
+    """Every file ``generate`` writes for the avatar path ``out``: the GLB or VRM, its sidecar, its preview
+    and its LODs (``<stem>_lod1.glb`` ...), in that order."""
     out = Path(out)
     return [out, out.with_suffix(".json"), out.with_suffix(".png"),
             *(out.with_name(f"{out.stem}_lod{i}.glb") for i in range(1, lods + 1))]
@@ -87,13 +91,13 @@ def _broken_ancestor(p: Path) -> Path | None:
 
 
 def check_output(path: str | os.PathLike, lods: int = 0) -> Path:
-    """The GLB path: must end in .glb; its folder is created; must be writable; none of the files written
-    beside it (``output_paths``) may be a folder."""
+    """The avatar's path: must end in .glb or .vrm (VRM 1.0); its folder is created; must be writable; none
+    of the files written beside it (``output_paths``) may be a folder."""
     p = Path(path).expanduser()
-    if p.suffix.lower() != ".glb":
-        raise InputError(f"--out {str(path)!r} must end in .glb (e.g. avatars/knight.glb)")
+    if p.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise InputError(f"--out {str(path)!r} must end in .glb or .vrm (e.g. avatars/knight.glb)")
     if p.exists() and p.is_dir():
-        raise InputError(f"--out {str(path)!r} is a folder; give a file name ending in .glb")
+        raise InputError(f"--out {str(path)!r} is a folder; give a file name ending in .glb or .vrm")
     broken = _broken_ancestor(p.parent)
     if broken is not None:
         raise InputError(f"output folder {str(broken)!r} is a broken symbolic link (to {os.readlink(broken)!r}); "

@@ -1,4 +1,5 @@
-"""CPU preview: the textured mesh seen from the front, right, back and left in one PNG strip.
+"""CPU preview: the textured mesh seen from the front, right, back and left in one PNG strip, and, for a
+face with morph targets, a fifth panel with the face neutral, happy and saying "aa".
 
 Orthographic views rendered by the numpy z-buffer rasteriser (``texture.raster``) with the
 baseColor texture (nearest texel) under a key light, a fill light and ambient light.
@@ -6,7 +7,7 @@ baseColor texture (nearest texel) under a key light, a fill light and ambient li
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -98,6 +99,49 @@ def preview_image(mesh: TexturedMesh, config: PreviewConfig | None = None) -> np
                            for v in cfg.views], axis=1)
 
 
+FACE_EXPRESSIONS: tuple[str, ...] = ("neutral", "happy", "aa")
+"""The VRM expressions the face panel shows (``texture.gltf.vrm.PRESETS``)."""
+
+
+def posed_face(mesh, expression: str) -> np.ndarray:
+    """Float[V, 3] the vertices of ``mesh`` (a RiggedMesh with morph targets) under VRM preset ``expression``."""
+    from texture.gltf.vrm import PRESETS, resolve
+
+    v = mesh.vertices.astype(np.float64).copy()
+    for i, w in resolve(PRESETS[expression], list(mesh.morph_names)).items():
+        v += w * mesh.morphs[i]
+    return v
+
+
+def face_panel(mesh, size: int, background=(236, 238, 242)) -> np.ndarray | None:
+    """uint8 [size, size, 3]: the head in ``FACE_EXPRESSIONS`` (neutral and happy above, aa below), or None
+    when ``mesh`` has no morph targets or no Head joint."""
+    names = list(getattr(mesh, "morph_names", []) or [])
+    if not names or mesh.skeleton is None or "Head" not in mesh.skeleton.names:
+        return None
+    moving = np.abs(mesh.morphs).max((0, 2)) > 1e-6
+    face = mesh.vertices[moving].astype(np.float64)
+    center = 0.5 * (face.min(0) + face.max(0))
+    half = size // 2
+    scale = half * 0.85 / max(float(np.ptp(face[:, :2], 0).max()) * 1.35, 1e-3)
+    out = np.empty((size, size, 3), np.uint8)
+    out[:] = background
+    cells = [(0, 0), (0, half), (half, half // 2)]
+    for (r, c), expr in zip(cells, FACE_EXPRESSIONS):
+        posed = replace(mesh, vertices=posed_face(mesh, expr).astype(np.float32))
+        out[r:r + half, c:c + half] = render_view(posed, 0.0, half, scale, center, background)
+    return out
+
+
+def thumbnail_png(mesh: TexturedMesh, size: int = 1024) -> bytes:
+    """A square PNG of the front view, the whole avatar (VRM's ``meta.thumbnailImage``)."""
+    return png_bytes(preview_image(mesh, PreviewConfig(size=size, views=("front",))))
+
+
 def render_preview(mesh: TexturedMesh, config: PreviewConfig | None = None) -> bytes:
-    """The preview strip (see ``preview_image``) encoded as PNG bytes."""
-    return png_bytes(preview_image(mesh, config))
+    """The preview strip (see ``preview_image``), with the face panel when the mesh has morph targets,
+    encoded as PNG bytes."""
+    cfg = config or PreviewConfig()
+    img = preview_image(mesh, cfg)
+    panel = face_panel(mesh, cfg.size, cfg.background)
+    return png_bytes(img if panel is None else np.concatenate([img, panel], axis=1))

@@ -8,9 +8,10 @@ from pipeline.cli.common import EXIT_OK, add_config_args, add_model_args, resolv
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
-    g = sub.add_parser("generate", help="generate one avatar", description="Generate one avatar GLB from a prompt.")
+    g = sub.add_parser("generate", help="generate one avatar",
+                       description="Generate one avatar GLB (or VRM 1.0) from a prompt.")
     g.add_argument("prompt", help="what the avatar looks like, e.g. \"a tall knight in a red tunic\"")
-    g.add_argument("--out", default=None, help="output .glb path (default avatars/<prompt>.glb); "
+    g.add_argument("--out", default=None, help="output .glb or .vrm (VRM 1.0) path (default avatars/<prompt>.glb); "
                                                 ".json sidecar and .png preview are written beside it")
     g.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
     g.add_argument("--steps", type=int, default=None, help="CLIP-guided optimisation steps (0 = amortised only)")
