@@ -3,9 +3,9 @@
     blender -b --factory-startup --python blender_pose.py -- FILE.glb [TIME ...]
 
 Prints one line ``JSON{...}``: what the importer made (armature, bones, the mesh's parent,
-modifiers and vertex groups, actions, images, the material's base colour link) and the deformed
-vertex positions (Blender's own armature deformation, in glTF's Y-up axes) at rest and at each
-TIME (seconds) of the imported action. Also runs under a Python with the ``bpy`` module (PyPI):
+modifiers and vertex groups, actions, images, the material's base colour link, shape keys) and the
+deformed vertex positions (Blender's own armature deformation, in glTF's Y-up axes) at rest, at each
+TIME (seconds) of the imported action and, with a ``jawOpen`` shape key, at rest with it at 1. Also runs under a Python with the ``bpy`` module (PyPI):
 ``python blender_pose.py -- FILE.glb [TIME ...]``.
 """
 import json
@@ -60,4 +60,14 @@ if arms and meshes:
         frame = t * out["fps"]
         scene.frame_set(int(frame), subframe=frame - int(frame))
         out["posed"].append(deformed(mesh))
+    keys = mesh.data.shape_keys  # the morph targets, one shape key each after "Basis"
+    out["shape_keys"] = [k.name for k in keys.key_blocks][1:] if keys else []
+    if keys and "jawOpen" in keys.key_blocks:  # the mouth open, at rest
+        keys.animation_data_clear()
+        arm.animation_data_clear()
+        for pb in arm.pose.bones:
+            pb.matrix_basis.identity()
+        keys.key_blocks["jawOpen"].value = 1.0
+        scene.frame_set(0)
+        out["jaw_open"] = deformed(mesh)
 print("JSON" + json.dumps(out), flush=True)

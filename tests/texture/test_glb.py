@@ -69,6 +69,38 @@ def _read(g: pygltflib.GLTF2, index: int) -> np.ndarray:
     return data.reshape(acc.count, width) if width > 1 else data
 
 
+def _target(g: pygltflib.GLTF2, prim: int, name: str) -> np.ndarray:
+    """Float[V, 3]: primitive ``prim``'s morph target ``name`` as the file holds it, sparse or dense."""
+    mesh = g.meshes[0]
+    p = mesh.primitives[prim]
+    acc = g.accessors[p.targets[mesh.extras["targetNames"].index(name)]["POSITION"]]
+    out = np.zeros((acc.count, 3), np.float32)
+    if acc.bufferView is not None:
+        out += _read(g, p.targets[mesh.extras["targetNames"].index(name)]["POSITION"])
+    if acc.sparse is not None and acc.sparse.count:
+        blob = g.binary_blob()
+        si, sv = acc.sparse.indices, acc.sparse.values
+        idt = {5121: np.uint8, 5123: np.uint16, 5125: np.uint32}[si.componentType]
+        iv, vv = g.bufferViews[si.bufferView], g.bufferViews[sv.bufferView]
+        idx = np.frombuffer(blob, idt, acc.sparse.count, (iv.byteOffset or 0) + (si.byteOffset or 0))
+        val = np.frombuffer(blob, np.float32, acc.sparse.count * 3, (vv.byteOffset or 0) + (sv.byteOffset or 0))
+        out[idx] = val.reshape(-1, 3)
+    return out
+
+
+def _check_jaw_open(seen: dict, g: pygltflib.GLTF2, prims) -> None:
+    """The engine names the 52 ARKit + 15 viseme shape keys, and at jawOpen = 1 (rest pose) moves each
+    vertex of ``prims`` by the file's own displacement, within 0.1 mm; the mouth really opens."""
+    from nerf.body.face import ARKIT, VISEMES
+
+    assert g.meshes[0].extras["targetNames"] == list(ARKIT) + list(VISEMES)
+    assert seen["morph_names"] == list(ARKIT) + list(VISEMES)
+    rest = np.asarray(seen["rest"])
+    want = rest + np.concatenate([_target(g, i, "jawOpen") for i in prims])
+    assert np.linalg.norm(want - rest, axis=1).max() > 0.005  # the jaw drops more than 5 mm somewhere
+    np.testing.assert_allclose(np.asarray(seen["jaw_open"]), want, atol=1e-4)
+
+
 def test_every_glb_validates_without_errors_or_warnings(exported):
     assert set(exported["reports"]) == {"knight.glb", "knight_lod1.glb", "child_hat.glb"}
     for name, report in exported["reports"].items():
@@ -343,6 +375,7 @@ def test_threejs_loads_the_dressed_body_and_skins_it_as_the_file_says(body_glb, 
     assert seen["bones"] == [g.nodes[j].name for j in g.skins[0].joints] and len(seen["bones"]) == 52
     assert seen["clips"][0]["name"] == g.animations[0].name
     _engine_check(seen, g, rot)
+    _check_jaw_open(seen, g, [0])  # three.js: the first SkinnedMesh is primitive 0
 
 
 @pytest.mark.skipif(not BLENDER, reason="Blender is not installed (Debian: apt-get install blender python3-numpy; "
@@ -361,10 +394,13 @@ def test_blender_imports_the_dressed_body_and_deforms_it_as_the_file_says(body_g
     seen = json.loads(line[4:])
     bones = [g.nodes[j].name for j in g.skins[0].joints]
     assert seen["armatures"] == 1 and seen["meshes"] == 1 and sorted(seen["bones"]) == sorted(bones)
-    assert seen["actions"] == 1
+    # the wave and the idle on the armature, the idle's blink on the shape keys
+    assert seen["actions"] == len(g.animations) + 1 == 3
     prims = range(len(g.meshes[0].primitives))
     rest = np.concatenate([_read(g, g.meshes[0].primitives[i].attributes.POSITION) for i in prims])
     np.testing.assert_allclose(seen["rest"], rest, atol=1e-5)
     want = np.concatenate([_pose(g, rot, i) for i in prims])
     assert np.linalg.norm(want - rest, axis=1).max() > 0.3
     np.testing.assert_allclose(seen["posed"][0], want, atol=1e-4)
+    assert seen["shape_keys"] == g.meshes[0].extras["targetNames"]
+    _check_jaw_open(dict(seen, morph_names=seen["shape_keys"]), g, prims)

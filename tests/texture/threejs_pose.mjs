@@ -1,7 +1,8 @@
 // Load a GLB with three.js's GLTFLoader in Node, as a web page would, and pose it with AnimationMixer.
 //   node threejs_pose.mjs THREE_PACKAGE_DIR FILE.glb [TIME ...]
-// Prints JSON: what the loader warned about, the skinned meshes, bones, material, clips, and the
-// skinned vertex positions (world space, three.js's own skinning) at rest and at each TIME of the first clip.
+// Prints JSON: what the loader warned about, the skinned meshes, bones, material, clips, the first mesh's
+// morph target names, and its skinned vertex positions (world space, three.js's own skinning) at rest, at
+// rest with jawOpen at 1 (when it has that target), and at each TIME of the first clip.
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -48,6 +49,20 @@ if (skinned.length) {
   out.material = { type: mesh.material.type, map: map ? [map.image.width, map.image.height] : null,
                    color_space: map ? map.colorSpace : null };
   out.rest = skinnedPositions();
+  const dict = mesh.morphTargetDictionary ?? {};
+  out.morph_names = Object.keys(dict).sort((a, b) => dict[a] - dict[b]);
+  if ('jawOpen' in dict) {  // the mouth open at rest: morphs, then skinning (getVertexPosition does both)
+    mesh.morphTargetInfluences[dict.jawOpen] = 1;
+    gltf.scene.updateMatrixWorld(true);
+    mesh.skeleton.update();
+    const v = new THREE.Vector3();
+    out.jaw_open = [];
+    for (let i = 0; i < pos.count; i++) {
+      mesh.getVertexPosition(i, v).applyMatrix4(mesh.matrixWorld);
+      out.jaw_open.push([v.x, v.y, v.z]);
+    }
+    mesh.morphTargetInfluences[dict.jawOpen] = 0;
+  }
   out.posed = [];
   if (gltf.animations.length) {
     const mixer = new THREE.AnimationMixer(gltf.scene);
