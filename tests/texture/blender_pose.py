@@ -5,7 +5,8 @@
 Prints one line ``JSON{...}``: what the importer made (armature, bones, the mesh's parent,
 modifiers and vertex groups, actions, images, the material's base colour link, shape keys) and the
 deformed vertex positions (Blender's own armature deformation, in glTF's Y-up axes) at rest, at each
-TIME (seconds) of the imported action and, with a ``jawOpen`` shape key, at rest with it at 1. Also runs under a Python with the ``bpy`` module (PyPI):
+TIME (seconds) of the imported action and, with a ``jawOpen`` shape key, at rest with it at 1.
+Also runs under a Python with the ``bpy`` module (PyPI):
 ``python blender_pose.py -- FILE.glb [TIME ...]``.
 """
 import json
