@@ -5,7 +5,7 @@
 Each entry's config is ``resolve_config(entry preset or batch preset, batch config file,
 batch overrides + entry overrides + seed)``. Names come from ``safe_name`` (the user's
 ``name`` is sanitised the same way, so ``../../x`` becomes ``x``); a name that is taken, or
-whose files (``.glb``, ``.json``, ``.png`` and its LODs ``_lod1.glb`` ...) would land on a file an
+whose files (``.glb`` or ``.vrm``, ``.json``, ``.png`` and its LODs ``_lod1.glb`` ...) would land on a file an
 earlier item writes, gets ``_2``, ``_3``, ... in line order, so the same file always gives the same
 names and no two items ever write the same file.
 """
@@ -32,6 +32,8 @@ class ItemDefaults:
     """YAML config file applied to every item."""
     overrides: list[str] = field(default_factory=list)
     """``key=value`` overrides applied to every item, before the item's own ``set``."""
+    format: str = "glb"
+    """What every item's avatar file is: ``glb`` (glTF binary) or ``vrm`` (VRM 1.0)."""
 
 
 @dataclass
@@ -41,27 +43,38 @@ class BatchItem:
     line: int
     """1-based line in the PROMPTS file."""
     name: str
-    """File stem inside the output folder: ``<name>.glb``, ``.json``, ``.png``."""
+    """File stem inside the output folder: ``<name>.glb`` (or ``.vrm``), ``.json``, ``.png``."""
     prompt: str
     """The cleaned prompt."""
     config: GenerateConfig
     """The resolved config (its ``seed`` is the item's seed)."""
     config_hash: str
     """Short sha256 of the resolved config; a changed config means the asset is redone on resume."""
+    format: str = "glb"
+    """``glb`` or ``vrm``: the avatar file's suffix."""
 
     @property
     def seed(self) -> int:
         return self.config.seed
 
     @property
+    def asset(self) -> str:
+        """The avatar file's name: ``<name>.glb`` or ``<name>.vrm``."""
+        return f"{self.name}.{self.format}"
+
+    @property
     def files(self) -> list[str]:
-        """The file names this item writes: ``<name>.glb``, ``.json``, ``.png``, then its LODs."""
-        return item_files(self.name, self.config)
+        """The file names this item writes: the avatar, ``.json``, ``.png``, then its LODs."""
+        return item_files(self.name, self.config, self.format)
 
 
-def item_files(name: str, config: GenerateConfig) -> list[str]:
-    """The file names an item called ``name`` writes with ``config`` (LODs included)."""
-    return [p.name for p in output_paths(Path(f"{name}.glb"), config.export.lods)]
+FORMATS = ("glb", "vrm")
+"""What ``batch --format`` accepts."""
+
+
+def item_files(name: str, config: GenerateConfig, fmt: str = "glb") -> list[str]:
+    """The file names an item called ``name`` writes with ``config`` as ``fmt`` (LODs included)."""
+    return [p.name for p in output_paths(Path(f"{name}.{fmt}"), config.export.lods)]
 
 
 @dataclass
@@ -113,6 +126,8 @@ def plan_items(entries: list[RawEntry], defaults: ItemDefaults, out_dir: str | P
     """Validate entries in line order: (items with unique names, bad lines)."""
     items: list[BatchItem] = []
     bad: list[BadLine] = []
+    if defaults.format not in FORMATS:
+        raise InputError(f"--format {defaults.format!r}: expected one of {', '.join(FORMATS)}")
     used: set[str] = set()
     taken: set[str] = set()  # every file name an earlier item writes
     root = Path(out_dir).resolve() if out_dir is not None else None
@@ -134,13 +149,13 @@ def plan_items(entries: list[RawEntry], defaults: ItemDefaults, out_dir: str | P
                                .rstrip(": "), _short(e.prompt)))
             continue
         name, k = base, 1
-        while name in used or taken.intersection(item_files(name, cfg)):
+        while name in used or taken.intersection(item_files(name, cfg, defaults.format)):
             k += 1
             name = f"{base}_{k}"
         used.add(name)
-        taken.update(item_files(name, cfg))
+        taken.update(item_files(name, cfg, defaults.format))
         if root is not None and (root / f"{name}.glb").resolve().parent != root:  # safe_name makes this impossible
             bad.append(BadLine(e.line, f"name {e.name!r} leaves the output folder", _short(e.prompt)))
             continue
-        items.append(BatchItem(e.line, name, prompt, cfg, config_hash(cfg)))
+        items.append(BatchItem(e.line, name, prompt, cfg, config_hash(cfg), defaults.format))
     return items, bad

@@ -39,7 +39,7 @@ class Record:
     timings: dict = field(default_factory=dict)
     """Seconds: ``wall`` for the item, ``model_load`` when this item loaded the models, per-stage times."""
     sha256: dict = field(default_factory=dict)
-    """sha256 of each output, keyed by file name (``<name>.glb``, ``.json``, ``.png``, LODs)."""
+    """sha256 of each output, keyed by file name (``<name>.glb`` or ``.vrm``, ``.json``, ``.png``, LODs)."""
     seed: int | None = None
     """The item's seed."""
     config_hash: str | None = None
@@ -52,6 +52,14 @@ class Record:
     @property
     def key(self) -> str:
         return self.name if self.name is not None else f"line:{self.line}"
+
+    @property
+    def asset(self) -> str | None:
+        """The avatar file the record lists (``<name>.glb`` or ``<name>.vrm``), or None."""
+        for suffix in ("glb", "vrm"):
+            if self.name is not None and f"{self.name}.{suffix}" in (self.sha256 or {}):
+                return f"{self.name}.{suffix}"
+        return None
 
     @classmethod
     def from_dict(cls, d: dict) -> "Record":
@@ -114,7 +122,7 @@ class Manifest:
 
     def outputs_intact(self, rec: Record, out_dir: Path) -> bool:
         """True when every output the record lists exists with the recorded sha256."""
-        if not rec.sha256 or f"{rec.name}.glb" not in rec.sha256:
+        if not rec.sha256 or rec.asset is None:
             return False
         for fname, digest in rec.sha256.items():
             p = out_dir / fname

@@ -39,11 +39,12 @@ def write_index(out_dir: Path, records: list[Record], title: str = "avatarforge 
         '<div class="grid">',
     ]
     for r in ok:
-        glb, png = quote(f"{r.name}.glb"), quote(f"{r.name}.png")
+        asset = r.asset or f"{r.name}.glb"
+        glb, png = quote(asset), quote(f"{r.name}.png")
         parts.append(
             f'<figure id="{_esc(r.name)}"><a href="{glb}"><img src="{png}" alt="{_esc(r.prompt)}" loading="lazy"></a>'
             f'<figcaption>{_esc(r.prompt)}<br><span class="meta">line {r.line} &middot; '
-            f'<a href="{glb}">{_esc(r.name)}.glb</a> &middot; <a href="{quote(f"{r.name}.json")}">json</a> '
+            f'<a href="{glb}">{_esc(asset)}</a> &middot; <a href="{quote(f"{r.name}.json")}">json</a> '
             f'&middot; seed {_esc(r.seed)} &middot; {_esc(r.timings.get("wall", ""))} s</span></figcaption></figure>')
     parts.append("</div>")
     if bad:

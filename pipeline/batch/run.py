@@ -3,7 +3,7 @@
     summary = run_batch(BatchConfig("prompts.jsonl", "out/", workers=2, resume=True))
     summary.exit_code   # 0 all ok, 1 some item failed
 
-Per item the output folder gets ``<name>.glb/.json/.png``; ``manifest.jsonl`` gets one record
+Per item the output folder gets ``<name>.glb`` (or ``.vrm``) ``/.json/.png``; ``manifest.jsonl`` gets one record
 per finished item (written by this process alone); ``index.html`` is a contact sheet. Bad
 lines are failed records with their line number; the other lines still run. ``resume``
 skips items whose outputs match their manifest hashes; ``retry_failed`` redoes failed ones.
@@ -211,7 +211,8 @@ def _todo(items: list[BatchItem], manifest: Manifest, out: Path, retry_failed: b
     todo = []
     for it in items:
         rec = manifest.latest.get(it.name)
-        same = rec is not None and rec.prompt == it.prompt and rec.config_hash == it.config_hash
+        same = (rec is not None and rec.prompt == it.prompt and rec.config_hash == it.config_hash
+                and (rec.status != "ok" or rec.asset == it.asset))  # a changed --format redoes the item
         if same and rec.status == "ok" and manifest.outputs_intact(rec, out):
             continue
         if same and rec.status == "failed" and not retry_failed:
@@ -221,8 +222,8 @@ def _todo(items: list[BatchItem], manifest: Manifest, out: Path, retry_failed: b
 
 
 def _place(out: Path, o: Outcome) -> dict:
-    """Move an ok outcome's files into ``out`` (the GLB last); returns the verified hashes."""
-    names = sorted(o.sha256, key=lambda n: n == f"{o.name}.glb")
+    """Move an ok outcome's files into ``out`` (the avatar file last); returns the verified hashes."""
+    names = sorted(o.sha256, key=lambda n: n in (f"{o.name}.glb", f"{o.name}.vrm"))
     for n in names:
         if Path(n).name != n or n.startswith("."):
             raise InputError(f"worker returned a bad file name {n!r}")

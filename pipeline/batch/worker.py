@@ -75,7 +75,7 @@ class ForgeCache:
 
 
 def output_files(stage: Path, item: BatchItem) -> list[Path]:
-    """The files ``generate`` wrote for ``item`` (exactly its ``files``: glb, json, png and its LODs)."""
+    """The files ``generate`` wrote for ``item`` (exactly its ``files``: glb or vrm, json, png and its LODs)."""
     return sorted(stage / n for n in item.files if (stage / n).is_file())
 
 
@@ -116,7 +116,7 @@ def produce(cache: ForgeCache, item: BatchItem, stage: Path, worker: str, with_b
         forge, load_s = cache.get(item.config)
         if load_s is not None:
             timings["model_load"] = load_s
-        res = forge.generate(item.prompt, stage / f"{item.name}.glb", item.config)
+        res = forge.generate(item.prompt, stage / item.asset, item.config)
         _check_finite(res.sidecar_data)
         _relative_paths(Path(res.sidecar), stage)
         timings.update(res.sidecar_data.get("timings_s", {}))

@@ -11,6 +11,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     b = sub.add_parser("batch", help="generate many avatars from a prompt file")
     b.add_argument("prompts", help="text (one prompt a line), .jsonl or .csv file")
     b.add_argument("--out-dir", required=True, help="output folder")
+    b.add_argument("--format", default="glb", choices=["glb", "vrm"],
+                   help="avatar file per item: glb (glTF binary, default) or vrm (VRM 1.0 humanoid)")
     b.add_argument("--workers", type=int, default=1, help="avatars generated at once (worker processes, or Ray actors)")
     b.add_argument("--backend", default="local", choices=["local", "ray"],
                    help="local worker processes (default) or a Ray cluster (pip install 'avatarforge[ray]')")
@@ -31,7 +33,7 @@ def run(args) -> int:
     sets = flag_overrides(args)
     cfg = BatchConfig(args.prompts, args.out_dir, workers=args.workers, backend=args.backend,
                       ray_address=args.ray_address, resume=args.resume, retry_failed=args.retry_failed,
-                      quiet=args.quiet, defaults=ItemDefaults(args.preset, args.config, sets))
+                      quiet=args.quiet, defaults=ItemDefaults(args.preset, args.config, sets, args.format))
     try:
         summary = run_batch(cfg)
     except KeyboardInterrupt:

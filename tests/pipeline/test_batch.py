@@ -139,6 +139,11 @@ def test_resume_skips_intact_outputs_and_redoes_tampered_changed_or_retried(tmp_
     assert [i.name for i in _todo(items, m, out, retry_failed=False)] == ["a_wizard"]
     changed, _ = plan_items(read_prompts(p)[1], ItemDefaults("tiny", None, ["optim.steps=9"]))
     assert [i.name for i in _todo(changed, m, out, retry_failed=False)] == ["a_knight", "a_wizard", "a_pirate"]
+    as_vrm, _ = plan_items(read_prompts(p)[1], ItemDefaults("tiny", None, [], "vrm"))
+    assert [i.files[0] for i in as_vrm] == ["a_knight.vrm", "a_wizard.vrm", "a_pirate.vrm"]
+    assert [i.name for i in _todo(as_vrm, m, out, retry_failed=False)] == ["a_knight", "a_wizard"]  # glb is not vrm
+    with pytest.raises(InputError, match="--format 'fbx'"):
+        plan_items(read_prompts(p)[1], ItemDefaults("tiny", None, [], "fbx"))
 
 
 def test_clean_stale_removes_temp_files_and_staging(tmp_path):
@@ -300,6 +305,27 @@ def killed_then_resumed(tmp_path_factory):
     done = subprocess.run(cli(prompts, "--out-dir", out, "--workers", 1, "--resume", *FAST_ARGS), env=env,
                           capture_output=True, text=True, timeout=420)
     return out, done, killed_ok, time.time() - t
+
+
+@pytest.mark.slow
+def test_batch_format_vrm_writes_valid_vrm_files(tmp_path, gltf_validator):
+    from texture.gltf.validate import validate_many
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from vrm_rules import vrm_file_problems
+
+    prompts = write(tmp_path, "p.txt", "a knight in a red tunic\na wizard in a purple robe\n")
+    out = tmp_path / "out"
+    assert main(["batch", str(prompts), "--out-dir", str(out), "--format", "vrm", "--quiet", *FAST_ARGS]) == 0
+    names = ["a_knight_in_a_red_tunic", "a_wizard_in_a_purple_robe"]
+    assert sorted(p.name for p in out.glob("*.vrm")) == [f"{n}.vrm" for n in names] and not list(out.glob("*.glb"))
+    rows = manifest_rows(out)
+    assert all(set(r["sha256"]) == {f"{r['name']}{e}" for e in (".vrm", ".json", ".png")} for r in rows)
+    reports = validate_many([out / f"{n}.vrm" for n in names])
+    assert [(r["issues"]["numErrors"], r["issues"]["numWarnings"]) for r in reports] == [(0, 0)] * 2
+    for n in names:  # the anny rest pose's curled fingers are the one known departure from the VRM T-pose
+        assert [p for p in vrm_file_problems(out / f"{n}.vrm") if not p.startswith("rest pose:")] == []
+    assert all(f'href="{n}.vrm"' in (out / "index.html").read_text() for n in names)
 
 
 @pytest.mark.slow
