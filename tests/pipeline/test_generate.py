@@ -38,7 +38,14 @@ def test_generate_writes_valid_assets(forge, tmp_path, gltf_validator):
 
     from pipeline import __version__
 
-    asset = pygltflib.GLTF2().load_binary(str(res.glb)).asset
+    g = pygltflib.GLTF2().load_binary(str(res.glb))
+    asset = g.asset
+    from nerf.body.face import ARKIT, VISEMES
+
+    exp = side["export"]  # the sidecar lists what the file carries: morph targets and clips
+    assert exp["morph_targets"] == [*ARKIT, *VISEMES] == g.meshes[0].extras["targetNames"]
+    assert exp["animations"] == [a.name for a in g.animations] and "idle" in exp["animations"]
+    assert exp["format"] == "glb" and "expressions" not in exp  # VRM expressions only in a .vrm
     assert asset.generator == f"avatarforge {__version__}" == side["generator"] and __version__ != "0+unknown"
     from PIL import Image
 

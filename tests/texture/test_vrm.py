@@ -80,6 +80,9 @@ def test_files_validate_and_follow_the_vrm_rules(files):
     # straight; loaders accept it (three-vrm normalises bones). Everything else of the T-pose holds.
     assert all("Proximal" in p or "Intermediate" in p or "Metacarpal" in p for p in problems if p not in structural)
     assert files["stats"]["a.vrm"]["bytes"] <= 12 * 2**20
+    vrm, glb = files["stats"]["a.vrm"], files["stats"]["a.glb"]  # what the sidecar reports
+    assert (vrm["format"], glb["format"]) == ("vrm", "glb") and vrm["expressions"] == list(PRESETS)
+    assert vrm["morph_targets"] == glb["morph_targets"] == [*ARKIT, *VISEMES]
 
 
 def test_morph_targets_carry_the_arkit_and_viseme_names_sparsely(files):
