@@ -11,7 +11,8 @@ a second). Forward passes are anny's own, so they stay exact and differentiable.
 anny's output is Z-up, metres, facing -Y, pelvis at the origin, in an A-pose (upper arms ~48 degrees below
 horizontal). :meth:`BodyModel.forward` converts once, here: (x, y, z) -> (x, z, -y), feet on y = 0, facing
 +Z, the character's left at +X; and by default poses the arms into the T-pose VRM and Unity's Humanoid
-expect (arm chains along +-X, palms down) by linear blend skinning with the body's own weights.
+expect (arms, hands and straight fingers along +-X, thumbs 45 degrees forward) by linear blend skinning with
+the body's own weights.
 """
 from __future__ import annotations
 
@@ -165,26 +166,46 @@ class BodyModel:
     __call__ = forward
 
     def t_pose(self, vertices: Tensor, joints: Tensor) -> tuple[Tensor, Tensor]:
-        """Rotate each arm at the shoulder, then at the elbow, so upper arm and forearm lie along +-X
-        (linear blend skinning with the body's weights): Float[V, 3], Float[J, 3] in glTF axes."""
+        """Pose the arms into the VRM T-pose (``docs/VRM.md``; VRM's tpose.md 1.4-1.8) by linear blend skinning
+        with the body's weights: each upper arm, forearm and hand along +-X, each finger's three bones along
+        +-X, the thumbs 45 degrees between +-X and +Z. Bones are turned root to tip, each by the smallest
+        rotation taking it onto its direction. Returns Float[V, 3], Float[J, 3] in glTF axes."""
         n = len(self.joint_names)
         rot = torch.eye(3, dtype=vertices.dtype).repeat(n, 1, 1)
         trans = torch.zeros(n, 3, dtype=vertices.dtype)
         posed = joints
-        for side, sign in (("Left", 1.0), ("Right", -1.0)):
-            for bone, child in ((f"{side}Arm", f"{side}ForeArm"), (f"{side}ForeArm", f"{side}Hand")):
-                b, c = self.joint_names.index(bone), self.joint_names.index(child)
-                r = _rotation_between(posed[c] - posed[b], torch.tensor([sign, 0.0, 0.0], dtype=vertices.dtype))
-                pivot = posed[b]
-                chain = torch.zeros(n, dtype=torch.bool)
-                chain[self._descendants(b)] = True
-                # the bone and everything below it: x -> r (R x + t - pivot) + pivot
-                rot = torch.where(chain[:, None, None], r @ rot, rot)
-                trans = torch.where(chain[:, None], (trans - pivot) @ r.T + pivot, trans)
-                posed = torch.einsum("jab,jb->ja", rot, joints) + trans
         w = torch.zeros(len(vertices), n, dtype=vertices.dtype).scatter_add_(1, self.skin_joints, self.skin_weights)
+        for bone, towards, direction in self._t_pose_bones(vertices.dtype):
+            b = self.joint_names.index(bone)
+            if towards is not None:
+                end = posed[self.joint_names.index(towards)]
+            else:  # a fingertip bone has no child joint: aim at the middle of the vertices it carries
+                tip = vertices[w[:, b] > 0.5].mean(0)
+                end = rot[b] @ tip + trans[b]
+            r = _rotation_between(end - posed[b], direction)
+            pivot = posed[b]
+            chain = torch.zeros(n, dtype=torch.bool)
+            chain[self._descendants(b)] = True
+            # the bone and everything below it: x -> r (R x + t - pivot) + pivot
+            rot = torch.where(chain[:, None, None], r @ rot, rot)
+            trans = torch.where(chain[:, None], (trans - pivot) @ r.T + pivot, trans)
+            posed = torch.einsum("jab,jb->ja", rot, joints) + trans
         moved = torch.einsum("jab,vb->vja", rot, vertices) + trans[None]  # each vertex under each joint
         return (w[..., None] * moved).sum(1), posed
+
+    def _t_pose_bones(self, dtype) -> list[tuple[str, str | None, Tensor]]:
+        """(bone, the joint it points at or None for a fingertip, its T-pose direction), parents first."""
+        out = []
+        for side, sign in (("Left", 1.0), ("Right", -1.0)):
+            x = torch.tensor([sign, 0.0, 0.0], dtype=dtype)
+            thumb = torch.tensor([sign, 0.0, 1.0], dtype=dtype) / 2 ** 0.5
+            out += [(f"{side}Arm", f"{side}ForeArm", x), (f"{side}ForeArm", f"{side}Hand", x),
+                    (f"{side}Hand", f"{side}HandMiddle1", x)]
+            for finger in ("Thumb", "Index", "Middle", "Ring", "Pinky"):
+                d = thumb if finger == "Thumb" else x
+                out += [(f"{side}Hand{finger}1", f"{side}Hand{finger}2", d),
+                        (f"{side}Hand{finger}2", f"{side}Hand{finger}3", d), (f"{side}Hand{finger}3", None, d)]
+        return out
 
     def _descendants(self, j: int) -> list[int]:
         out = [j]

@@ -60,6 +60,14 @@ def test_t_pose_with_fingers(adult):
         assert np.degrees(np.arcsin(abs(d[1]) / np.linalg.norm(d))) < 5.0  # upper arm horizontal
         fingers = [n for n in names if n.startswith(f"{side}Hand") and n != f"{side}Hand"]
         assert len(fingers) >= 15
+        x = np.array([1.0 if side == "Left" else -1.0, 0.0, 0.0])
+        bones = [(f"{side}Hand", f"{side}HandMiddle1", x)]  # VRM tpose.md 1.6-1.8: hand and fingers straight
+        for f in ("Thumb", "Index", "Middle", "Ring", "Pinky"):
+            d = (x + [0.0, 0.0, 1.0]) / np.sqrt(2) if f == "Thumb" else x  # thumbs 45 degrees toward +Z
+            bones += [(f"{side}Hand{f}1", f"{side}Hand{f}2", d), (f"{side}Hand{f}2", f"{side}Hand{f}3", d)]
+        for a, b, d in bones:
+            v = j[names.index(b)] - j[names.index(a)]
+            assert np.degrees(np.arccos(v @ d / np.linalg.norm(v))) < 1.0, (a, b)
     assert abs(float(adult.vertices[:, 1].min())) < 0.01  # feet on y = 0
 
 
