@@ -14,6 +14,45 @@ REGIONS: tuple[str, ...] = ("skin", "hair", "upper", "lower", "shoes", "headwear
 
 
 @dataclass
+class SpringChain:
+    """A chain of secondary joints that sways (hair, a cape, a skirt): VRM's ``VRMC_springBone`` spring.
+
+    Its joints are a parent-to-child line of ``Skeleton`` joints below a body joint; the last is the
+    tail (it carries no vertices: the bone before it does)."""
+
+    name: str
+    """``hair``, ``cape-left``, ``skirt-front``, ..."""
+    joints: list[str]
+    """Joint names from the root (a child of a body joint) to the tail."""
+    stiffness: float = 1.0
+    """How strongly each joint returns to its rest direction (VRM ``stiffness``)."""
+    gravity: float = 0.0
+    """How strongly it is pulled down (VRM ``gravityPower``, along -Y)."""
+    drag: float = 0.4
+    """Damping in [0, 1] (VRM ``dragForce``)."""
+    hit_radius: float = 0.02
+    """Metres: each joint's sphere against the colliders."""
+    colliders: list[str] = field(default_factory=list)
+    """Names of the ``Collider`` groups it collides with."""
+
+
+@dataclass
+class Collider:
+    """A sphere or capsule on a joint that spring chains cannot pass through (VRM's ``colliders``)."""
+
+    joint: str
+    """The joint it moves with."""
+    group: str
+    """The group it belongs to (``head``, ``torso``, ``legs``)."""
+    radius: float
+    """Metres."""
+    offset: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    """Its centre (a capsule's start) relative to the joint, in the joint's rest frame (world axes)."""
+    tail: tuple[float, float, float] | None = None
+    """A capsule's end relative to the joint; None for a sphere."""
+
+
+@dataclass
 class Skeleton:
     """A joint hierarchy in the rest pose (A-pose).
 
@@ -29,6 +68,10 @@ class Skeleton:
     """float32 [J, 3] world-space rest positions in metres."""
     rest_pose: str = "A-pose"
     """Name of the rest pose the positions describe."""
+    springs: list[SpringChain] = field(default_factory=list)
+    """Secondary joint chains that sway (hair, cape, skirt); empty when the outfit has none."""
+    colliders: list[Collider] = field(default_factory=list)
+    """Body shapes the springs collide with."""
 
     def index(self, name: str) -> int:
         return self.names.index(name)

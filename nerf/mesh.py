@@ -8,7 +8,7 @@ and finally samples colours and regions at the final vertices.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -194,9 +194,7 @@ def extract_mesh(query: QueryFn, lo, hi, skeleton: Skeleton, config: MeshConfig 
     regions = samples["region"].astype(np.int32)
     if regions.min() < 0 or regions.max() >= len(REGIONS):
         raise ValueError(f"query returned region ids outside 0..{len(REGIONS) - 1}")
-    skel = Skeleton(names=list(skeleton.names), parents=list(skeleton.parents),
-                    positions=(np.asarray(skeleton.positions) + offset).astype(np.float32),
-                    rest_pose=skeleton.rest_pose)
+    skel = replace(skeleton, positions=(np.asarray(skeleton.positions) + offset).astype(np.float32))
     meta = {"resolution": cfg.resolution, "voxel_m": vox, "level": level, "marching_cubes_triangles": n_mc,
             "triangles": int(len(f)), "watertight": watertight, "ground_offset": offset.tolist()}
     return MeshArtifact(vertices=(v + offset).astype(np.float32), faces=f.astype(np.int32),

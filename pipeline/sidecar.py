@@ -38,7 +38,11 @@ def make_sidecar(prompt: str, config: GenerateConfig, models: dict, state: NerfS
             "phenotypes": {k: round(v, 4) for k, v in state.body.phenotypes.items()},
             "local_changes": {k: round(v, 4) for k, v in state.body.local_changes.items()},
             "pieces": [p.name for p in state.dressed.pieces]},
-        "rest_pose": rigged.skeleton.rest_pose, "warnings": warnings, "device": device, "versions": versions(),
+        "rest_pose": rigged.skeleton.rest_pose,
+        "skeleton": {"joints": len(rigged.skeleton.names),
+                     "springs": {c.name: list(c.joints) for c in rigged.skeleton.springs},
+                     "colliders": len(rigged.skeleton.colliders)},
+        "warnings": warnings, "device": device, "versions": versions(),
         "export": export, "timings_s": timings,
     }
 

@@ -17,6 +17,7 @@ from nerf.body.cut import AttrMesh, clip, concat, vertex_normals
 from nerf.body.face import dressed_morphs
 from nerf.body.garments import TUBES, backpack, cape, crown, hat, shell_fields, tube
 from nerf.body.landmarks import Landmarks, measure
+from nerf.body.springs import add_springs
 
 HIDDEN_MARGIN = 0.004
 """A body triangle is hidden by a shell when its three corners are this far (metres of field) inside it."""
@@ -192,15 +193,21 @@ def dress(body, layout) -> DressedBody:
             sources.append(local.reshape(-1) + next_id)
             next_id += int(local.max()) + 1 if m.n_vertices else 0
     allm = concat(meshes)
-    w = allm.weights / np.maximum(allm.weights.sum(1, keepdims=True), 1e-12)
     pos = np.stack([joints[n] for n in names]).astype(np.float32)
-    skel = Skeleton(names=names, parents=list(body.joint_parents), positions=pos, rest_pose=body.rest_pose)
+    vertex_pieces = np.concatenate(piece_ids)
+    hanging = {i: pc.name for i, (pc, _) in enumerate(pieces)  # a tube, not a dress's fitted bodice
+               if pc.name in ("long hair", "cape") or (pc.name in TUBES and pc.double_sided)}
+    names, parents, pos, w, springs, colliders = add_springs(
+        allm.vertices, allm.weights, vertex_pieces, hanging, names,
+        list(body.joint_parents), pos, lm, welded_v, dense)
+    skel = Skeleton(names=names, parents=parents, positions=pos, rest_pose=body.rest_pose, springs=springs,
+                    colliders=colliders)
     body_vertex = allm.source.copy()
     morphs = (dressed_morphs(body.facial.detach().cpu().numpy(), body_vertex) if body.facial is not None
               else np.zeros((0, len(body_vertex), 3), np.float32))
     return DressedBody(vertices=allm.vertices.astype(np.float32), faces=allm.faces.astype(np.int32),
                        normals=allm.normals, uvs=allm.uvs, weights=w.astype(np.float32),
-                       vertex_pieces=np.concatenate(piece_ids), pieces=[pc for pc, _ in pieces], skeleton=skel,
+                       vertex_pieces=vertex_pieces, pieces=[pc for pc, _ in pieces], skeleton=skel,
                        landmarks=lm, source_vertex=np.concatenate(sources), body_vertex=body_vertex, morphs=morphs,
                        meta={"hidden_body_triangles": int(hidden.sum()),
                              "pieces": {pc.name: int(m.n_vertices) for (pc, _), m in zip(pieces, meshes)}})

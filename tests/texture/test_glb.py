@@ -362,7 +362,7 @@ def body_glb(tmp_path_factory, gltf_validator):
 
 
 def test_threejs_loads_the_dressed_body_and_skins_it_as_the_file_says(body_glb, three):
-    """One SkinnedMesh per material on the one 52-bone skeleton, no loader warning, and the body's
+    """One SkinnedMesh per material on the one 60-bone skeleton (8 are the cape's), no loader warning, and the body's
     primitive skinned by three.js where linear blend skinning of the file's channels puts it."""
     g = pygltflib.GLTF2().load(str(body_glb))
     t, rot = _key_pose(g)
@@ -372,7 +372,7 @@ def test_threejs_loads_the_dressed_body_and_skins_it_as_the_file_says(body_glb, 
     seen = json.loads(proc.stdout)
     assert seen["problems"] == []
     assert seen["skinned_meshes"] == len(g.meshes[0].primitives) >= 5
-    assert seen["bones"] == [g.nodes[j].name for j in g.skins[0].joints] and len(seen["bones"]) == 52
+    assert seen["bones"] == [g.nodes[j].name for j in g.skins[0].joints] and len(seen["bones"]) == 52 + 8
     assert seen["clips"][0]["name"] == g.animations[0].name
     _engine_check(seen, g, rot)
     _check_jaw_open(seen, g, [0])  # three.js: the first SkinnedMesh is primitive 0
@@ -381,7 +381,7 @@ def test_threejs_loads_the_dressed_body_and_skins_it_as_the_file_says(body_glb, 
 @pytest.mark.skipif(not BLENDER, reason="Blender is not installed (Debian: apt-get install blender python3-numpy; "
                                         "or set AVATARFORGE_BLENDER to a blender executable, or a python with bpy)")
 def test_blender_imports_the_dressed_body_and_deforms_it_as_the_file_says(body_glb):
-    """Blender merges the primitives into one mesh on one 52-bone armature, a vertex group per bone, the
+    """Blender merges the primitives into one mesh on one 60-bone armature, a vertex group per bone, the
     clip as an action; at a key each vertex of every primitive moves where our skinning of the file puts it."""
     g = pygltflib.GLTF2().load(str(body_glb))
     t, rot = _key_pose(g)

@@ -34,17 +34,21 @@ THREE, THREE_VRM = "three@0.187", "@pixiv/three-vrm@3.5.5"  # pinned: the test c
 MM = 1e-3
 
 
-@pytest.fixture(scope="module")
-def files(tmp_path_factory):
+def _rigged(spec: AvatarSpec):
     from nerf.body import BodyModel
 
     model = BodyModel.load()
-    tp = TemplateParams.from_spec(AvatarSpec(upper="shirt", lower="trousers", hair="long", headwear="hood"))
+    tp = TemplateParams.from_spec(spec)
     bp = body_parameters(tp.shape, 0.5, model)
     with torch.no_grad():
         body = model.forward(bp.phenotypes, bp.local_changes)
-    rigged = rig_dressed(dress(body, tp.layout), tp.colors.numpy(), tp.layout.metal, TextureReport(None),
-                         ProjectionConfig(), ExportConfig(texture_size=512))
+    return rig_dressed(dress(body, tp.layout), tp.colors.numpy(), tp.layout.metal, TextureReport(None),
+                       ProjectionConfig(), ExportConfig(texture_size=512))
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    rigged = _rigged(AvatarSpec(upper="shirt", lower="trousers", hair="long", headwear="hood"))
     out = tmp_path_factory.mktemp("vrm")
     stats = {}
     for name in ("a.vrm", "a.glb"):
@@ -178,3 +182,60 @@ def test_three_vrm_loads_the_vrm_and_its_face_and_bones_move(files, node_modules
     assert left_hand.any() and right_hand.any()
     assert arm[left_hand].min() > 0.1 and arm[right_hand].max() < 1e-4
 
+
+
+@pytest.fixture(scope="module")
+def swaying(tmp_path_factory):
+    """A .vrm whose long hair, skirt and cape hang on spring chains."""
+    rigged = _rigged(AvatarSpec(upper="shirt", lower="skirt", hair="long", accessories=("cape",)))
+    path = tmp_path_factory.mktemp("springs") / "s.vrm"
+    export_glb(rigged, path, ExportConfig(texture_size=256), extras={"prompt": "a woman in a skirt and a cape"})
+    return path, rigged
+
+
+def test_spring_chains_follow_the_spec_and_carry_their_pieces(swaying, gltf_validator):
+    path, rigged = swaying
+    rep = validate_many([path])[0]["issues"]
+    assert rep["numErrors"] == 0 and rep["numWarnings"] == 0, rep["messages"][:5]
+    gltf = read_glb_json(path)
+    assert vrm_problems(gltf) == []
+    spring = gltf["extensions"]["VRMC_springBone"]
+    names = {s["name"] for s in spring["springs"]}
+    assert {"hair", "cape-left", "cape-right"} | {f"skirt-{k}" for k in ("front", "left", "back", "right")} <= names
+    assert {g["name"] for g in spring["colliderGroups"]} == {"head", "torso", "legs"}
+    human = {b["node"] for b in gltf["extensions"]["VRMC_vrm"]["humanoid"]["humanBones"].values()}
+    joints = [j["node"] for s in spring["springs"] for j in s["joints"]]
+    assert len(joints) == len(set(joints)) and not human & set(joints)
+    sk, w = rigged.skeleton, np.zeros((rigged.n_vertices, len(rigged.skeleton.names)))
+    np.add.at(w, (np.arange(len(w))[:, None], rigged.joints), rigged.weights)
+    assert np.allclose(w.sum(1), 1, atol=1e-4)
+    spring_j = [sk.index(j) for c in sk.springs for j in c.joints]
+    carried = w[:, spring_j].sum(1) > 0.5
+    assert carried.sum() > 500  # the hanging pieces ride their chains
+    hips_y = sk.positions[sk.index("Hips")][1]
+    skirt_j = [sk.index(j) for c in sk.springs if c.name.startswith("skirt") for j in c.joints]
+    on_skirt = w[:, skirt_j].sum(1) > 0.5
+    assert on_skirt.any() and (rigged.vertices[on_skirt, 1] < hips_y + 0.1).all()
+
+
+def test_three_vrm_simulates_the_springs(swaying, node_modules):
+    """At rest the chains hang still (no collider kicks them); spun by the hips they lag behind, then settle
+    where the spin takes their rest."""
+    path, rigged = swaying
+    out = _probe(node_modules, path, "--every", "100000", "sim:120", "bone:hips:y:90+sim:3",
+                 "bone:hips:y:90+sim:300")
+    spring = read_glb_json(path)["extensions"]["VRMC_springBone"]["springs"]
+    assert out["springJoints"] == sum(len(s["joints"]) - 1 for s in spring)  # a chain's tail is no joint
+    rest, still = ({k: np.asarray(v) for k, v in out["springs"][s].items()} for s in ("rest", "sim:120"))
+    assert max(np.linalg.norm(still[k] - rest[k]) for k in rest) < 0.05
+    hips = rigged.skeleton.positions[rigged.skeleton.index("Hips")]
+
+    def spun(p):  # +90 degrees about the hips' vertical axis
+        d = p - hips
+        return hips + np.array([d[2], d[1], -d[0]])
+
+    skirt = [k for k in rest if k.startswith("Skirt") and k.endswith("3")]
+    early, late = ({k: np.asarray(out["springs"][s][k]) for k in skirt}
+                   for s in ("bone:hips:y:90+sim:3", "bone:hips:y:90+sim:300"))
+    assert min(np.linalg.norm(early[k] - spun(still[k])) for k in skirt) > 0.03
+    assert max(np.linalg.norm(late[k] - spun(still[k])) for k in skirt) < 0.03

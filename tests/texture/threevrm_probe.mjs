@@ -9,10 +9,13 @@
 //   expr:NAME[=W]            expression NAME at weight W (default 1), every other expression 0
 //   bone:NAME:AXIS:DEGREES   the NORMALIZED human bone NAME rotated about its local AXIS (x|y|z) by DEGREES; normalized
 //                            bones have world-aligned axes at rest (VRM 1.0: model faces +Z, its left is +X)
-// Before each scenario: all expressions 0, normalized pose reset to its rest pose; then the ops, vrm.update(0) (raw
-// bones follow the normalized ones; spring bones do not simulate at delta 0), scene.updateMatrixWorld(true).
+//   sim:FRAMES               after the other ops, FRAMES more vrm.update(1/60): the spring bones simulate
+// Before each scenario: all expressions 0, normalized pose reset to its rest pose, spring bones reset; then the ops,
+// vrm.update(0) (raw bones follow the normalized ones; spring bones do not simulate at delta 0), the sim frames,
+// scene.updateMatrixWorld(true).
 // Output: {versions, problems, error, vrm, meta, humanBones, humanBoneNodes, expressions, lookAt, springJoints,
-//          every, probes: {SCENARIO: [{name, node, mesh, primitive, skinned, count, positions}] | null}}
+//          every, probes: {SCENARIO: [{name, node, mesh, primitive, skinned, count, positions}] | null},
+//          springs: {SCENARIO: {JOINT_NODE_NAME: [x, y, z] world}}}
 // positions: world-space x,y,z (morphs + skinning applied) of vertices 0, K, 2K, ... (count = all vertices), 1e-6.
 // Exit status 0 when the file loaded (vrm may still be null), 1 when loading threw (`error` says why), 2 usage.
 import fs from 'node:fs';
@@ -110,7 +113,11 @@ if (vrm) {
   const reset = () => {
     if (em) for (const name of Object.keys(em.expressionMap)) em.setValue(name, 0);
     vrm.humanoid.resetNormalizedPose();
+    vrm.update(0);
+    vrm.scene.updateMatrixWorld(true);
+    if (vrm.springBoneManager) vrm.springBoneManager.reset();
   };
+  let frames = 0;
   const apply = (op) => {  // null when fine, else why the op cannot be applied
     let mm;
     if ((mm = /^expr:(.+?)(?:=([-+0-9.eE]+))?$/.exec(op))) {
@@ -120,15 +127,19 @@ if (vrm) {
       const node = vrm.humanoid.getNormalizedBoneNode(mm[1]);
       if (!node) return `no normalized human bone ${mm[1]}`;
       node.quaternion.multiply(new THREE.Quaternion().setFromAxisAngle(axes[mm[2]], Number(mm[3]) * Math.PI / 180));
+    } else if ((mm = /^sim:([0-9]+)$/.exec(op))) {
+      frames += Number(mm[1]);
     } else {
-      return 'not expr:NAME[=W] or bone:NAME:x|y|z:DEGREES';
+      return 'not expr:NAME[=W], bone:NAME:x|y|z:DEGREES or sim:FRAMES';
     }
     return null;
   };
   const round = (x) => Math.round(x * 1e6) / 1e6 + 0;  // + 0: no -0 in the JSON
   const v = new THREE.Vector3();
+  out.springs = {};
   for (const scenario of scenarios) {
     reset();
+    frames = 0;
     const bad = scenario === 'rest' ? [] : scenario.split('+').map((op) => [op, apply(op)]).filter(([, e]) => e);
     if (bad.length) {
       problems.push(`error: scenario ${scenario}: ${bad.map(([op, e]) => `${op}: ${e}`).join('; ')}`);
@@ -136,7 +147,13 @@ if (vrm) {
       continue;
     }
     vrm.update(0);
+    for (let f = 0; f < frames; f++) vrm.update(1 / 60);
     vrm.scene.updateMatrixWorld(true);
+    out.springs[scenario] = {};
+    for (const joint of vrm.springBoneManager ? vrm.springBoneManager.joints : []) {
+      joint.bone.getWorldPosition(v);
+      out.springs[scenario][joint.bone.name] = [round(v.x), round(v.y), round(v.z)];
+    }
     out.probes[scenario] = meshes.map((mesh) => {
       const count = mesh.geometry.attributes.position.count;
       const positions = [];

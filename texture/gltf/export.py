@@ -244,15 +244,12 @@ def grounded(r: RiggedMesh) -> RiggedMesh:
     dy = -float(r.vertices[:, 1].min())
     if abs(dy) < 1e-7:
         return r
-
-    from nerf.artifacts import Skeleton
-
     off = np.array([0.0, dy, 0.0], np.float32)
     sk = r.skeleton
     ibm = r.inverse_bind.copy()
     ibm[:, :3, 3] -= ibm[:, :3, :3] @ off
     return replace(r, vertices=r.vertices + off, inverse_bind=ibm,
-                   skeleton=Skeleton(list(sk.names), list(sk.parents), sk.positions + off, sk.rest_pose))
+                   skeleton=replace(sk, positions=sk.positions + off))
 
 
 def make_clips(config: ExportConfig, skeleton, morph_names: list[str]) -> list[Clip]:

