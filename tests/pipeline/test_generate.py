@@ -46,6 +46,9 @@ def test_generate_writes_valid_assets(forge, tmp_path, gltf_validator):
     assert exp["morph_targets"] == [*ARKIT, *VISEMES] == g.meshes[0].extras["targetNames"]
     assert exp["animations"] == [a.name for a in g.animations] and "idle" in exp["animations"]
     assert exp["format"] == "glb" and "expressions" not in exp  # VRM expressions only in a .vrm
+    joints = [g.nodes[j].name for j in g.skins[0].joints]  # and the skeleton with its spring chains
+    assert side["skeleton"]["joints"] == len(joints)
+    assert all(j in joints for chain in side["skeleton"]["springs"].values() for j in chain)
     assert asset.generator == f"avatarforge {__version__}" == side["generator"] and __version__ != "0+unknown"
     from PIL import Image
 
