@@ -222,9 +222,13 @@ def spring_bone(skeleton, layout) -> dict | None:
     springs = [{"name": s.name,
                 "joints": [{"node": layout.joint_node(names.index(j)), "hitRadius": s.hit_radius,
                             "stiffness": s.stiffness, "gravityPower": s.gravity, "gravityDir": [0.0, -1.0, 0.0],
-                            "dragForce": s.drag} for j in s.joints],
-                "colliderGroups": [groups.index(g) for g in s.colliders if g in groups]}
+                            "dragForce": s.drag} for j in s.joints]}
                for s in skeleton.springs]
-    return {"specVersion": SPEC_VERSION, "colliders": colliders,
-            "colliderGroups": [{"name": g, "colliders": members[g]} for g in groups], "springs": springs}
+    for spring, s in zip(springs, skeleton.springs):
+        if any(g in groups for g in s.colliders):
+            spring["colliderGroups"] = [groups.index(g) for g in s.colliders if g in groups]
+    out = {"specVersion": SPEC_VERSION, "springs": springs}
+    if colliders:  # the schema wants these lists non-empty when present
+        out |= {"colliders": colliders, "colliderGroups": [{"name": g, "colliders": members[g]} for g in groups]}
+    return out
 
