@@ -42,11 +42,17 @@ log = logging.getLogger("avatarforge")
 
 
 class Timer:
-    def __init__(self):
+    """Seconds per stage; ``on_stage(name)`` is told as each stage starts (a caller's progress display, which
+    may raise to cancel the run between stages)."""
+
+    def __init__(self, on_stage: Callable[[str], None] | None = None):
         self.stages: dict[str, float] = {}
+        self.on_stage = on_stage
 
     @contextmanager
     def __call__(self, name: str):
+        if self.on_stage is not None:
+            self.on_stage(name)
         t = time.perf_counter()
         try:
             yield
@@ -229,7 +235,11 @@ class AvatarForge:
 
     # -------------------------------------------------------------- run
     def generate(self, prompt: str, out: str | os.PathLike, config: GenerateConfig, image: str | None = None,
-                 progress: Callable[[int, dict], None] | None = None) -> AvatarResult:
+                 progress: Callable[[int, dict], None] | None = None,
+                 on_stage: Callable[[str], None] | None = None) -> AvatarResult:
+        """Write ``out`` (GLB or VRM), its sidecar and preview. ``progress(step, {loss, clip_score})`` is called
+        on every refinement step and ``on_stage(name)`` as each stage starts; either may raise to stop the run,
+        and then no file is written."""
         from texture.gltf.export import export_glb
         from texture.preview import render_preview
 
@@ -239,7 +249,7 @@ class AvatarForge:
         out = check_output(out, config.export.lods)
         torch.manual_seed(config.seed)
         np.random.seed(config.seed % (2**32))
-        timer, t_all = Timer(), time.perf_counter()
+        timer, t_all = Timer(on_stage), time.perf_counter()
         state = self.build_field(prompt, config, image, timer=timer, progress=progress)
         with timer("mesh"):
             mesh = self.mesh(state, config)

@@ -192,13 +192,15 @@ def default_output(prompt: str, folder: str | os.PathLike = "avatars", lods: int
     raise InputError(f"{folder}/ already holds {limit} avatars named {base}; give --out")
 
 
-def load_image(path: str | os.PathLike, max_pixels: int = 40_000_000):
-    """Open a reference image safely: exists, is an image, not truncated, not absurdly large."""
+def load_image(path: str | os.PathLike, max_pixels: int = 40_000_000, label: str | None = None):
+    """Open a reference image safely: exists, is an image, not truncated, not absurdly large. Errors name it
+    as ``label`` (default ``--image 'PATH'``; the web app says "the uploaded image")."""
     from texture.library.scan import SkipFile, open_image
 
     p = Path(path).expanduser()
+    label = label or f"--image {str(path)!r}"
     if p.is_dir():
-        raise InputError(f"--image {str(path)!r} is a folder; give an image file (png, jpg or webp)")
+        raise InputError(f"{label} is a folder; give an image file (png, jpg or webp)")
     input_file(p, "--image")  # /dev/zero or a FIFO: said as such, and never opened
     try:
         return open_image(p, max_pixels)
@@ -207,7 +209,7 @@ def load_image(path: str | os.PathLike, max_pixels: int = 40_000_000):
                 "not-an-image": "is not an image (png, jpg or webp expected)",
                 "unsupported-format": "is not a png, jpg or webp image",
                 "truncated": "is truncated"}.get(e.reason, "is unreadable or corrupt")
-        raise InputError(f"--image {str(path)!r} {what}: {e.detail}") from None
+        raise InputError(f"{label} {what}: {e.detail}") from None
 
 
 def resolve_device(device: str) -> torch.device:

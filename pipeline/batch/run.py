@@ -236,8 +236,12 @@ def _place(out: Path, o: Outcome) -> dict:
     return {n: o.sha256[n] for n in sorted(o.sha256)}
 
 
-def run_batch(cfg: BatchConfig, console=None) -> BatchSummary:
+def run_batch(cfg: BatchConfig, console=None, runner=None) -> BatchSummary:
     """Run (or resume) a batch; InputError/ConfigError for a bad file, folder or flag (exit 2).
+
+    ``runner(todo, stage_root, on_outcome)`` replaces the backend (``avatarforge serve`` runs the items in its own
+    process, on the models it already holds): it calls ``on_outcome(item, outcome)`` once per item it produced;
+    whatever it raises stops the batch as Ctrl-C would, keeping the finished items.
 
     Everything is checked before the out-dir is touched. A folder the batch does not own (no marker, no
     manifest of its own) is adopted only when it holds none of the names the batch writes; nothing in it is
@@ -334,6 +338,8 @@ def run_batch(cfg: BatchConfig, console=None) -> BatchSummary:
                 from pipeline.batch.ray_backend import run_ray
 
                 run_ray(todo, cfg.workers, cfg.ray_address, base.model.device, on_outcome)
+            elif runner is not None:
+                runner(todo, stage_root, on_outcome)
             else:
                 from pipeline.batch.local import run_local
 

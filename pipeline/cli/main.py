@@ -10,6 +10,7 @@
         [--resume] [--retry-failed]
     avatarforge bench [--preset ...] [--json FILE]
     avatarforge config [--preset NAME]          # every config key with its doc and value
+    avatarforge serve [--host 127.0.0.1] [--port 7860] [--preset cpu] [--out-dir DIR] [--texture-library DIR]
 
 Each command is a module of this package with ``add_parser(sub)`` and ``run(args)``; ``run`` imports what
 it needs, so ``--help`` and bad flags answer before torch loads. Exit codes: see ``common``.
@@ -26,7 +27,7 @@ from pipeline.cli.common import EXIT_FAIL, EXIT_INPUT, EXIT_INTERRUPT, EXIT_OK, 
 
 #: command -> module of this package
 COMMANDS = {"generate": "generate", "eval": "eval", "index-textures": "index", "batch": "batch", "bench": "bench",
-            "config": "config"}
+            "config": "config", "serve": "serve"}
 
 
 def _command(name: str):
