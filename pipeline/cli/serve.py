@@ -18,6 +18,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="folder for the avatars, uploads and batches (default avatars/web)")
     s.add_argument("--texture-library", action="append", default=[], metavar="DIR",
                    help="an image folder the page offers as a texture library (repeatable; indexed on first use)")
+    s.add_argument("--max-upload-mb", type=float, default=20.0, metavar="MB",
+                   help="largest reference image or prompts file accepted (default 20)")
     s.add_argument("--quiet", action="store_true", help="log errors only")
     return s
 
@@ -27,5 +29,6 @@ def run(args) -> int:
     from pipeline.serve.server import serve
 
     serve(ServeConfig(host=args.host, port=args.port, preset=args.preset, out_dir=args.out_dir,
-                      libraries=list(args.texture_library)), quiet=args.quiet)
+                      libraries=list(args.texture_library),
+                      max_upload_bytes=int(args.max_upload_mb * 1024 * 1024)), quiet=args.quiet)
     return EXIT_OK

@@ -4,7 +4,7 @@ stream per job (server-sent events), the gallery, and downloads from the output 
 Every error is JSON ``{"error": "one line"}`` with a 4xx status for a bad request (a 500 says only the
 exception's type and first line; the traceback goes to the server's log), and the server goes on.
 """
-from __future__ import annotations
+# no `from __future__ import annotations`: FastAPI reads the route signatures, whose types are local names
 
 import base64
 import hashlib
@@ -108,6 +108,7 @@ def create_app(cfg: ServeConfig, workshop: Workshop, presets: list[str]):
     queue = JobQueue(run, cfg.max_queue)
     app = FastAPI(title="avatarforge", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.queue = queue
+    app.add_middleware(BodyLimit, limit=cfg.max_upload_bytes + (64 << 10))  # the form's other fields fit in 64 KiB
     app.state.workshop = workshop
     index_html = (STATIC / "index.html").read_text(encoding="utf-8")
     policy = page_policy(index_html)
@@ -263,10 +264,10 @@ def create_app(cfg: ServeConfig, workshop: Workshop, presets: list[str]):
             seen = -1
             while not queue.closed:
                 if job.version != seen:
-                    with queue.cond:
-                        seen, data = job.version, json.dumps(job.public())
+                    with queue.cond:  # the snapshot and whether it is the last one, taken together
+                        seen, data, last = job.version, json.dumps(job.public()), job.over
                     yield f"data: {data}\n\n"
-                    if job.over:
+                    if last:
                         return
                 elif not queue.wait_change(job, seen, 15.0):
                     yield ": keep-alive\n\n"

@@ -32,12 +32,20 @@ try {
   await page.goto(url);
   await page.waitForSelector('body[data-app=ready]', { timeout: 30000 });
 
+  // the job after `previous` is over and, if it made an avatar, the viewer shows it
+  const finished = (previous) => page.waitForFunction((prev) => {
+    const s = document.getElementById('status').dataset;
+    if (!s.job || s.job === prev) return false;
+    if (s.state === 'failed' || s.state === 'cancelled') return true;
+    return s.state === 'done' && document.body.dataset.viewer === 'ready';
+  }, previous, { timeout: 300000 });
+
   // 1. a prompt, Generate, the viewer
   await page.fill('#prompt', 'a tall knight in a red tunic');
   await page.fill('#steps', '0');
   const t0 = Date.now();
   await page.click('#go');
-  await page.waitForSelector('body[data-viewer=ready]', { timeout: 300000 });
+  await finished(null);
   out.generateToViewerMs = Date.now() - t0;
   await page.uncheck('#grid');
   await page.waitForTimeout(600);
@@ -60,10 +68,11 @@ try {
   // 2. a hostile prompt: shown as text, never run
   const hostile = '<img src=x onerror="window.pwned=1"><script>window.pwned=2</script> a short wizard';
   await page.fill('#prompt', hostile);
+  const before = await page.getAttribute('#status', 'data-job');
   await page.click('#go');
-  await page.waitForFunction(() => ['done', 'failed'].includes(document.getElementById('status').dataset.state)
-    && document.querySelectorAll('#gallery .card').length >= 2, null, { timeout: 300000 });
-  await page.waitForSelector('body[data-viewer=ready]', { timeout: 60000 });
+  await finished(before);
+  await page.waitForFunction((h) => [...document.querySelectorAll('#gallery .card span')].some((x) => x.textContent.includes(h)),
+    hostile, { timeout: 30000 }).catch(() => {});
   out.hostile = hostile;
   out.hostileState = await page.getAttribute('#status', 'data-state');
   out.hostileTitle = await page.textContent('#result-title');

@@ -83,6 +83,7 @@ function setWireframe(on) {
 function loadAvatar(url) {
   viewer.ready = false;
   viewer.url = url;
+  document.body.dataset.viewer = 'loading';
   return new Promise((resolve, reject) => {
     new GLTFLoader().load(url, (gltf) => {
       if (model) scene.remove(model);
@@ -209,6 +210,7 @@ function follow(job, ui, onDone) {
   const source = new EventSource(`/api/jobs/${job.id}/events`);
   source.onmessage = async (ev) => {
     const j = JSON.parse(ev.data);
+    ui.status.dataset.job = j.id;
     ui.status.dataset.state = j.state;
     ui.status.dataset.position = String(j.position);
     ui.line.textContent = describe(j);
