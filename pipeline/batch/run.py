@@ -108,7 +108,8 @@ def _check_out_dir(path: str) -> Path:
     return out
 
 
-def _prepare_out_dir(path: str) -> Path:
+def prepare_out_dir(path: str) -> Path:
+    """The out-dir, checked, created if missing and writable (an :class:`InputError` saying why otherwise)."""
     out = _check_out_dir(path)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -269,7 +270,7 @@ def run_batch(cfg: BatchConfig, console=None, runner=None) -> BatchSummary:
     check_outputs_spare_inputs([out_given / n for n in names], [("PROMPTS", cfg.prompts), ("--config", d.config_file)],
                                out_flag="--out-dir")
     created = not os.path.lexists(out_given)
-    out = _prepare_out_dir(cfg.out_dir)
+    out = prepare_out_dir(cfg.out_dir)
     lock = _lock(out)
     t0 = time.perf_counter()
     adopted, generated = False, [0]

@@ -1,7 +1,6 @@
 """Start the web app: check the settings, load the models, bind the port, print the URL, serve until Ctrl-C."""
 from __future__ import annotations
 
-import os
 import socket
 import sys
 from pathlib import Path
@@ -24,19 +23,6 @@ def library_choices(folders: list[str]) -> dict[str, str | None]:
     return out
 
 
-def prepare_out_dir(path: str) -> Path:
-    out = Path(path).expanduser()
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out-dir {path!r} is a file; give a folder")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise InputError(f"cannot create --out-dir {path!r}: {e.strerror or e}") from e
-    if not os.access(out, os.W_OK | os.X_OK):
-        raise InputError(f"--out-dir {path!r} is not writable")
-    return out.resolve()
-
-
 def bind(host: str, port: int) -> socket.socket:
     try:
         family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
@@ -55,6 +41,7 @@ def bind(host: str, port: int) -> socket.socket:
 
 def build(cfg: ServeConfig):
     """(app, workshop): everything checked, the models for ``cfg.preset`` loaded."""
+    from pipeline.batch.run import prepare_out_dir
     from pipeline.config_io import presets
     from pipeline.serve.app import create_app
     from pipeline.serve.work import Workshop
