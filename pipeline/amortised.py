@@ -65,7 +65,13 @@ class AmortisedModel(nn.Module):
         return self.fusion(t, i, c)[0]
 
     @torch.no_grad()
-    def decode(self, z: Tensor) -> TemplateParams:
+    def heads(self, z: Tensor) -> dict[str, Tensor] | None:
+        """The generator's outputs for code ``z`` Float[Z] (a batch of one), or None when it is untrained."""
+        return self.generator(z[None]) if self.trained else None
+
+    @torch.no_grad()
+    def decode(self, z: Tensor, heads: dict[str, Tensor] | None = None) -> TemplateParams:
+        """The avatar for ``z`` (``heads``: its forward pass, when the caller has it already)."""
         if not self.trained:
             return TemplateParams.default(z.device)
-        return self.generator.decode(self.generator(z[None]), 0)
+        return self.generator.decode(heads if heads is not None else self.heads(z), 0)

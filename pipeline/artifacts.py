@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from nerf.fields import TemplateField
     from nerf.prior import BakedPrior
     from nerf.template import TemplateParams
+    from pipeline.understood import Understood
 
 
 @dataclass
@@ -55,6 +56,8 @@ class AmortisedAvatar:
     """The reference the generator was conditioned on."""
     params: "TemplateParams"
     """The generator's template: proportions, joints, parts and colours."""
+    understood: "Understood | None" = None
+    """What the prompt was understood as (``pipeline.understood``)."""
 
 
 @dataclass
@@ -106,6 +109,8 @@ class NerfState:
     """The dressed anny body whose surface is the prior (``mesh.source=body``); None for the template path."""
     body: "BodyParameters | None" = None
     """The anny parameters of ``dressed``."""
+    understood: "Understood | None" = None
+    """What the prompt was understood as, when the generator's avatar is the start (``pipeline.understood``)."""
 
     @property
     def prior(self) -> "BakedPrior":

@@ -35,6 +35,7 @@ from pipeline.encoders.clip_encoder import ClipEncoder
 from pipeline.inputs import InputError, check_generate_outputs, check_output, clean_prompt, load_image, resolve_device
 from pipeline.refine import refine
 from pipeline.sidecar import jsonable, make_sidecar
+from pipeline.understood import understand
 from texture.artifacts import RiggedMesh, TextureReport
 from texture.atomic import atomic_write_bytes, staged
 
@@ -135,8 +136,12 @@ class AvatarForge:
         with timer("reference"):
             ref = self.reference(text, image, config)
         with timer("condition"):
-            params = self.template(self.condition(text, ref))
-        return AmortisedAvatar(text, ref, params)
+            z = self.condition(text, ref).z
+            heads = self.amortised.heads(z)
+            params = self.amortised.decode(z, heads)
+            understood = understand(prompt, heads, params, self.amortised.name if self.amortised.trained
+                                    else self.encoder.name, text.unknown)
+        return AmortisedAvatar(text, ref, params, understood)
 
     def build_field(self, prompt: str, config: GenerateConfig, image: str | None = None, init: str = "amortised",
                     timer: "Timer | None" = None, progress: Callable[[int, dict], None] | None = None,
@@ -150,13 +155,14 @@ class AvatarForge:
         timer = timer or Timer()
         if start is None and init == "amortised":
             av = self.amortised_template(prompt, config, image, timer)
-            text, ref, params = av.text, av.image, av.params
+            text, ref, params, understood = av.text, av.image, av.params, av.understood
         else:  # the start is given or neutral: no generator, so no library reference (only the generator reads it)
             with timer("encode"):
                 text = self.encode_prompt(prompt)
             with timer("reference"):
                 ref = self.reference(text, image, config, library=False)
             params = start if start is not None else TemplateParams.default(self.device)
+            understood = None
         # the neutral template (or an untrained generator's) has no colours to keep: guidance paints them
         keeps_colors = start is not None or (init == "amortised" and self.amortised.trained)
         dressed = body = None
@@ -174,7 +180,7 @@ class AvatarForge:
         with timer("optimize"):
             stats = refine(field, guidance, config.render, config.optim, seed=config.seed, progress=progress)
         stats.max_color_shift = field_config.max_color_shift  # the bound in effect (see FieldConfig)
-        return NerfState(text, ref, params, field, stats, dressed, body)
+        return NerfState(text, ref, params, field, stats, dressed, body, understood)
 
     def body_model(self):
         """anny's body model, loaded on first use (~1.5 s) and kept."""

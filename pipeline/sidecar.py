@@ -28,6 +28,7 @@ def make_sidecar(prompt: str, config: GenerateConfig, models: dict, state: NerfS
         "template": {"shape": dict(zip(SHAPE_KEYS, [round(float(v), 4) for v in params.shape])),
                      "layout": asdict(params.layout),
                      "colors": {r: [round(float(c), 4) for c in params.colors[i]] for i, r in enumerate(REGIONS)}},
+        "understood": None if state.understood is None else state.understood.to_dict(),
         "clip_score": {"initial": state.stats.initial_clip_score, "final": state.stats.final_clip_score},
         "optimization": state.stats.to_dict(), "texture": textures.to_dict(),
         "mesh": {"vertices": int(rigged.n_vertices), "triangles": int(rigged.n_faces),

@@ -49,11 +49,23 @@ def _clamp(x: float, lo: float, hi: float) -> float:
     return float(min(max(x, lo), hi))
 
 
+def _child(head: float) -> float:
+    """How much of a child the generator's head scale says (its child: head 1.3, legs 0.45), in [0, 1]."""
+    return _clamp((head - 1.0) / 0.3, 0.0, 1.0)
+
+
+def target_height(shape, gender: float) -> float:
+    """The standing height in metres :func:`body_parameters` fits for template ``shape`` and ``gender``: women
+    are ~7% shorter than men for the same words (children are not)."""
+    h, _, head = (float(x) for x in torch.as_tensor(shape).detach().cpu().reshape(-1)[:3])
+    return h * (1.0 - 0.07 * _clamp(gender, 0, 1) * (1.0 - _child(head)))
+
+
 def body_parameters(shape, gender: float, model, fit_steps: int = 6) -> BodyParameters:
     """Phenotypes and local changes for template ``shape`` (Float[5]: height m, girth, head, shoulders, legs)
     and ``gender`` (0 man ... 1 woman), the height fitted with ``model`` (a ``BodyModel``) to within ~5 mm."""
     h, girth, head, shoulders, legs = (float(x) for x in torch.as_tensor(shape).detach().cpu().reshape(-1)[:5])
-    child = _clamp((head - 1.0) / 0.3, 0.0, 1.0)  # the generator's child: head 1.3, legs 0.45
+    child = _child(head)
     age = 2 / 3 - child * (2 / 3 - 0.3)
     weight = 0.5 + (girth - 1.0) * (1.6 if girth < 1.0 else 1.0)
     muscle = 0.5 + _clamp((shoulders - 1.0) * 3.0, 0.0, 0.3)
@@ -64,7 +76,7 @@ def body_parameters(shape, gender: float, model, fit_steps: int = 6) -> BodyPara
           "head-scale-vert-incr": _clamp((head - (1.0 + 0.3 * child)) * 2.0, -1, 1),
           "head-scale-horiz-incr": _clamp((head - (1.0 + 0.3 * child)) * 2.0, -1, 1)}
     lc = {k: v for k, v in lc.items() if abs(v) > 1e-3}
-    target = h * (1.0 - 0.07 * ph["gender"] * (1.0 - child))  # women are ~7% shorter for the same words
+    target = target_height(shape, gender)
     ph["height"] = fit_height(model, ph, lc, target, fit_steps)
     return BodyParameters(ph, lc, target)
 

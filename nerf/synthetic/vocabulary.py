@@ -56,3 +56,28 @@ POSTFIX_WORDS = {"in", "of", "made"}
 STOP_WORDS = {"a", "an", "the", "person", "man", "woman", "character", "avatar", "in", "of", "made", "some",
               "pair", "his", "her", "their", "very", "tall", "short", "young", "old", "boy", "girl"}
 """Words that say nothing about a garment."""
+
+# ------------------------------------------------------------------ what the avatar system cannot build
+NOT_HUMANOID = ("wings", "wing", "winged", "tail", "tails", "horns", "horn", "horned", "antlers", "claws", "claw",
+                "fur", "furry", "tentacles", "tentacle", "beak", "fins", "fin", "scales", "scaly", "hooves", "hoof",
+                "paws", "paw", "snout", "muzzle", "mane", "feathers", "feathered", "halo", "whiskers", "fangs",
+                "gills", "antennae")
+"""Body parts no human has: the anny body cannot grow them."""
+CREATURES = ("cat", "dog", "wolf", "fox", "bear", "lion", "tiger", "dragon", "bird", "horse", "unicorn", "fish",
+             "mermaid", "centaur", "elf", "elven", "orc", "goblin", "troll", "demon", "angel", "alien", "monster",
+             "werewolf", "minotaur", "satyr", "faun", "bunny", "rabbit", "mouse", "frog", "lizard", "snake",
+             "animal", "creature", "beast", "insect", "spider", "owl", "eagle", "shark", "octopus", "cow", "pig")
+"""Animals and non-human creatures: every avatar is a human body."""
+HELD_OBJECTS = ("sword", "swords", "shield", "staff", "wand", "bow", "arrow", "arrows", "gun", "guns", "rifle",
+                "pistol", "spear", "axe", "hammer", "dagger", "knife", "book", "guitar", "umbrella", "lantern",
+                "torch", "flag", "phone", "cup", "briefcase", "bag", "basket", "broom", "scythe", "whip", "trident",
+                "holding", "carrying", "wielding")
+"""Things held in the hands (and the verbs that introduce them): no prop is built."""
+NEGATIONS = ("no", "not", "without", "never", "none", "nothing")
+"""Words that negate: the embedded models learned no negation ("no hat" reads like "hat")."""
+FUNCTION_WORDS = ("a", "an", "the", "and", "or", "with", "in", "on", "of", "for", "to", "at", "by", "from", "is",
+                  "are", "be", "his", "her", "their", "its", "who", "that", "which", "this", "some", "pair", "pairs",
+                  "very", "really", "quite", "rather", "bit", "little", "wearing", "wears", "wear", "dressed",
+                  "clad", "has", "have", "having", "put", "plus", "also", "both", "one", "set", "look", "looking",
+                  "style", "styled", "kind", "type", "sort", "like", "as", "&", "she", "he", "they")
+"""Words that carry no attribute of their own."""

@@ -22,7 +22,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="refinement loss: clip (default) or sds (score distillation; needs --sd-model)")
     g.add_argument("--sd-model", default=None, metavar="DIR",
                    help="local Stable Diffusion folder in diffusers layout, for --guidance sds")
-    g.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    g.add_argument("--quiet", action="store_true",
+                   help="no progress bar, summary or understood-report (the sidecar keeps the report)")
     add_config_args(g)
     add_model_args(g)
     return g
@@ -79,4 +80,6 @@ def run(args) -> int:
         print(f"wrote {res.glb} ({sc['mesh']['triangles']} triangles, {sc['export'].get('joints', '?')} joints), "
               f"{res.sidecar.name}, {res.preview.name}; CLIP score {sc['clip_score']['initial']:.3f} -> "
               f"{sc['clip_score']['final']:.3f} in {sc['timings_s']['total']:.1f}s")
+        if sc.get("understood"):
+            print("\n".join(sc["understood"]["lines"]))
     return EXIT_OK

@@ -10,6 +10,7 @@
         [--resume] [--retry-failed]
     avatarforge bench [--preset ...] [--json FILE]
     avatarforge config [--preset NAME]          # every config key with its doc and value
+    avatarforge explain PROMPT [--image REF.png] [--json] [--preset ...]   # what generate would understand
     avatarforge serve [--host 127.0.0.1] [--port 7860] [--preset cpu] [--out-dir DIR] [--texture-library DIR]
 
 Each command is a module of this package with ``add_parser(sub)`` and ``run(args)``; ``run`` imports what
@@ -27,7 +28,7 @@ from pipeline.cli.common import EXIT_FAIL, EXIT_INPUT, EXIT_INTERRUPT, EXIT_OK, 
 
 #: command -> module of this package
 COMMANDS = {"generate": "generate", "eval": "eval", "index-textures": "index", "batch": "batch", "bench": "bench",
-            "config": "config", "serve": "serve"}
+            "config": "config", "serve": "serve", "explain": "explain"}
 
 
 def _command(name: str):

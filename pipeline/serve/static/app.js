@@ -172,14 +172,22 @@ function showResult(result, params) {
   const links = [['avatar', (result.name || '').endsWith('.vrm') ? 'VRM' : 'GLB'], ['sidecar', 'sidecar JSON'], ['preview', 'preview PNG']];
   $('downloads').replaceChildren(...links.filter(([k]) => files[k]).map(([k, label]) =>
     el('a', { href: files[k] + '?download=1', download: '', 'data-file': k }, label)));
-  const u = s.understood || {}, t = u.template || {};
+  const u = s.understood || {}, t = u.template || {}, report = u.report;
   const rows = [];
-  if (u.height_m) rows.push(['height', `${Number(u.height_m).toFixed(2)} m`]);
-  const shape = Object.entries(t.shape || {}).filter(([k]) => k !== 'height');
-  if (shape.length) rows.push(['build', shape.map(([k, v]) => `${k} ${fmt(v)}`).join(', ')]);
-  const words = (v) => typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string'));
-  for (const [k, v] of Object.entries(t.layout || {})) if (words(v)) rows.push([k, fmt(v) || 'none']);
-  if (u.report) for (const [k, v] of Object.entries(u.report)) rows.push([k, fmt(v)]);
+  if (report && report.attributes && report.attributes.length) {  // the generator's own report (pipeline/understood.py)
+    for (const a of report.attributes) {
+      const how = a.confidence === null || a.confidence === undefined ? a.source : Number(a.confidence).toFixed(2);
+      rows.push([a.attribute, `${a.value} (${how})`]);
+    }
+  } else {
+    if (u.height_m) rows.push(['height', `${Number(u.height_m).toFixed(2)} m`]);
+    const shape = Object.entries(t.shape || {}).filter(([k]) => k !== 'height');
+    if (shape.length) rows.push(['build', shape.map(([k, v]) => `${k} ${fmt(v)}`).join(', ')]);
+    const words = (v) => typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string'));
+    for (const [k, v] of Object.entries(t.layout || {})) if (words(v)) rows.push([k, fmt(v) || 'none']);
+  }
+  if (report && report.note) rows.unshift(['read by', report.note]);
+  for (const w of (report && report.unused) || []) rows.push([`not used: “${w.word}”`, w.reason]);
   rows.push(['mesh', `${s.triangles} triangles, ${s.joints} joints`]);
   if (s.clip_score) rows.push(['CLIP score', `${fmt(s.clip_score.initial)} → ${fmt(s.clip_score.final)}`]);
   if (s.timings_s) rows.push(['time', `${fmt(s.timings_s.total)} s`]);

@@ -1,0 +1,92 @@
+"""The understood-report: what the generator decoded (with confidences) and every word it could not use, in the
+sidecar, after ``generate``'s summary line, and from ``avatarforge explain`` without generating."""
+import json
+
+import pytest
+
+from pipeline.cli import main
+from pipeline.understood import unused_words
+
+
+def reasons(prompt):
+    return {u.word: u.reason for u in unused_words(prompt)}
+
+
+def test_the_grammars_words_are_all_used():
+    assert reasons("a very tall thin man wearing a crimson striped shirt and black trousers, with boots") == {}
+    assert reasons("a 3d model of a short kid in a robe and a hooded cowl") == {}
+
+
+@pytest.mark.parametrize("prompt, word, says", [
+    ("a knight with wings", "wings", "not a humanoid part"),
+    ("a dragon knight", "dragon", "humans only"),
+    ("a knight holding a sword", "sword", "held object"),
+    ("a knight with no helmet", "no", "negation"),
+    ("a 2 m tall woman", "2 m", "number"),
+    ("a man 5'4\" tall", "5'4\"", "number"),
+    ("一个穿着西装的商务男士", "一个穿着西装的商务男士", "not English"),
+    ("a man in a red shrit", "shrit", "did you mean 'shirt'"),
+    ("a lanky adventurer", "lanky", "not a word the embedded models learned"),
+    ("a person in a tunic", "tunic", "texturer only"),
+    ("a businessman", "businessman", "gender only"),
+])
+def test_each_unusable_word_is_named_with_its_reason(prompt, word, says):
+    r = reasons(prompt)
+    assert word in r and says in r[word], r
+
+
+def test_chinese_gender_is_said_to_be_read():
+    assert "gender" in reasons("一个男人")["一个男人"] and "gender" not in reasons("一个穿西装")["一个穿西装"]
+
+
+@pytest.fixture(scope="module")
+def explained():
+    """``explain --json`` of one prompt, run through the real command line."""
+    import contextlib
+    import io
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        code = main(["explain", "a very tall man in a red shirt and blue trousers, with wings", "--json",
+                     "--preset", "tiny"])
+    assert code == 0
+    return json.loads(buf.getvalue())
+
+
+def test_explain_decodes_what_the_prompt_names(explained):
+    attrs = {a["attribute"]: a for a in explained["attributes"]}
+    assert set(attrs) >= {"height", "build", "age", "gender", "skin", "upper", "lower", "headwear", "hair",
+                          "accessories", "shoes"}
+    assert attrs["upper"]["details"]["garment"] == "shirt" and attrs["upper"]["details"]["colour"] == "red"
+    assert attrs["lower"]["details"]["garment"] == "trousers" and attrs["lower"]["details"]["colour"] == "blue"
+    assert "tall" in attrs["height"]["value"] and float(attrs["height"]["value"].split()[0]) >= 1.85
+    assert attrs["gender"]["value"] == "man" and attrs["gender"]["source"] == "named"
+    assert attrs["age"]["value"] == "adult"
+    for a in explained["attributes"]:  # a confidence is a probability, or the words say it
+        assert (a["confidence"] is None) == (a["source"] != "generator")
+        assert a["confidence"] is None or 0 <= a["confidence"] <= 1
+    assert [u["word"] for u in explained["unused"]] == ["wings"]
+    assert any("'wings': not a humanoid part" in line for line in explained["lines"])
+
+
+def test_generate_prints_the_report_after_the_summary_and_keeps_it_in_the_sidecar(tmp_path, capsys):
+    out = tmp_path / "k.glb"
+    prompt = "a short woman in a green dress with a tail"
+    assert main(["generate", prompt, "--out", str(out), "--preset", "tiny", "--steps", "0"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    summary = next(i for i, line in enumerate(printed) if line.startswith("wrote "))
+    assert printed[summary + 1].startswith("understood (")
+    side = json.loads(out.with_suffix(".json").read_text())
+    rep = side["understood"]
+    assert printed[summary + 1:] == rep["lines"]
+    attrs = {a["attribute"]: a for a in rep["attributes"]}
+    assert attrs["upper"]["details"]["garment"] == "dress" and attrs["upper"]["details"]["colour"] == "green"
+    assert "short" in attrs["height"]["value"] and attrs["gender"]["value"] == "woman"
+    # the report's height is the body's: what anny was fitted to
+    assert float(attrs["height"]["value"].split()[0]) == pytest.approx(side["body"]["height_m"], abs=0.006)
+    assert {u["word"]: u["reason"] for u in rep["unused"]} == {"tail": "not a humanoid part; ignored"}
+
+    quiet = tmp_path / "q.glb"
+    assert main(["generate", prompt, "--out", str(quiet), "--preset", "tiny", "--steps", "0", "--quiet"]) == 0
+    assert "understood" not in capsys.readouterr().out
+    assert json.loads(quiet.with_suffix(".json").read_text())["understood"]["lines"] == rep["lines"]
