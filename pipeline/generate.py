@@ -22,9 +22,11 @@ from typing import Callable
 import numpy as np
 import torch
 
+from nerf.body.phenotypes import gender_of, with_height
 from nerf.mesh import extract_mesh, field_query
 from nerf.prior import BakedPrior
 from nerf.synthetic.clauses import split_clauses
+from nerf.synthetic.measures import stated_height
 from nerf.template import TemplateParams, skeleton
 from pipeline import __version__
 from pipeline.amortised import AmortisedModel
@@ -139,8 +141,12 @@ class AvatarForge:
             z = self.condition(text, ref).z
             heads = self.amortised.heads(z)
             params = self.amortised.decode(z, heads)
+            stated = stated_height(prompt)
+            if stated is not None:  # "2 m tall", "5'4\"": the body is fitted to the number, not to the words
+                params = replace(params, shape=with_height(params.shape, stated[0], gender_of(prompt)).to(
+                    params.shape.device))
             understood = understand(prompt, heads, params, self.amortised.name if self.amortised.trained
-                                    else self.encoder.name, text.unknown)
+                                    else self.encoder.name, text.unknown, stated=stated)
         return AmortisedAvatar(text, ref, params, understood)
 
     def build_field(self, prompt: str, config: GenerateConfig, image: str | None = None, init: str = "amortised",
@@ -194,7 +200,7 @@ class AvatarForge:
         """(DressedBody, BodyParameters): the anny body for ``params``' shape and the prompt's gender, in the
         export's rest pose, wearing ``params``' outfit."""
         from nerf.body.dress import dress
-        from nerf.body.phenotypes import body_parameters, gender_of
+        from nerf.body.phenotypes import body_parameters
 
         model = self.body_model()
         bp = body_parameters(params.clamped_shape(), gender_of(prompt), model)

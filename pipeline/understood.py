@@ -33,6 +33,7 @@ from nerf.synthetic.avatar_spec import (
     ARCHETYPES,
     BUILDS,
     COLORS,
+    HAIR,
     HAIR_COLORS,
     HEIGHTS,
     PATTERNS,
@@ -127,9 +128,14 @@ def _class(out: dict[str, Tensor], head: str, names) -> tuple[str, float]:
     return names[i], _p(p[i])
 
 
-def _color(out: dict[str, Tensor], region: str) -> tuple[str, float]:
+def _color(out: dict[str, Tensor], region: str, params) -> tuple[str, float]:
+    """The colour ``params`` has in ``region`` (its palette entry, drawn by the seed where the head left it open)
+    and the head's probability for it."""
+    from nerf.generator import PALETTE
+
     p = out["color_logits"][0, R[region]].softmax(-1)
-    i = int(p.argmax())
+    rgb = params.colors[R[region]].detach().float().cpu()
+    i = int(((torch.tensor(PALETTE) - rgb[None]) ** 2).sum(-1).argmin())
     return PALETTE_NAMES[i], _p(p[i])
 
 
@@ -137,7 +143,7 @@ def _garment(out, params, region: str, head: str, phrases: dict) -> Attribute:
     """One garment: its kind, colour, pattern and material."""
     kind = getattr(params.layout, head)
     p_kind = _p(out[head][0].softmax(-1).max())
-    color, p_color = _color(out, region)
+    color, p_color = _color(out, region, params)
     d = {"garment": kind, "garment_p": p_kind, "colour": color, "colour_p": p_color}
     mat, mat_src = None, None
     ph = phrases.get({"upper": "upper", "lower": "lower", "headwear": "head"}[region])
@@ -155,10 +161,11 @@ def _garment(out, params, region: str, head: str, phrases: dict) -> Attribute:
     return Attribute(region, value, min(p_kind, p_color), details=d)
 
 
-def decoded_attributes(prompt: str, out: dict[str, Tensor], params, height_m: float, gender: float
-                       ) -> list[Attribute]:
+def decoded_attributes(prompt: str, out: dict[str, Tensor], params, height_m: float, gender: float,
+                       stated: tuple[float, str] | None = None) -> list[Attribute]:
     """The attributes of row 0 of a generator forward pass ``out`` and its decoded ``params``
-    (``ShapeGenerator.decode``); ``height_m`` is the standing height the body is fitted to."""
+    (``ShapeGenerator.decode``); ``height_m`` is the standing height the body is fitted to, ``stated`` the
+    height the prompt gives in numbers and its words (``nerf.synthetic.measures.stated_height``)."""
     from texture.library.regions import parse_regions
 
     phrases = parse_regions(prompt)
@@ -168,13 +175,17 @@ def decoded_attributes(prompt: str, out: dict[str, Tensor], params, height_m: fl
     p_age = out["age"][0].softmax(-1)
     child = float(params.shape[2]) > 1.15  # decode commits to a child's head (1.3) only when sure
     age = "child" if child else "adult"
-    attrs = [Attribute("height", f"{height_m:.2f} m, {'child' if child else height}", p_height if not child else None,
-                       "generator" if not child else "implied"),
+    if stated is not None:
+        h_attr = Attribute("height", f"{height_m:.2f} m, stated as {stated[1]!r}", source="named")
+    else:
+        h_attr = Attribute("height", f"{height_m:.2f} m, {'child' if child else height}",
+                           p_height if not child else None, "generator" if not child else "implied")
+    attrs = [h_attr,
              Attribute("build", build, p_build),
              Attribute("age", age, _p(p_age[AGES.index(age)])),
              Attribute("gender", {0.0: "man", 1.0: "woman"}.get(gender, "unspecified (in between)"),
                        source="named" if gender in (0.0, 1.0) else "default")]
-    skin, p_skin = _color(out, "skin")
+    skin, p_skin = _color(out, "skin", params)
     attrs.append(Attribute("skin", "metal" if lay.metal_skin else skin.replace(" skin", ""), p_skin))
     attrs.append(_garment(out, params, "upper", "upper", phrases))
     if lay.upper in V.LONG_GARMENTS or lay.upper in ("robe", "dress"):
@@ -185,24 +196,25 @@ def decoded_attributes(prompt: str, out: dict[str, Tensor], params, height_m: fl
         attrs.append(Attribute("headwear", "none", _p(out["headwear"][0].softmax(-1)[0])))
     else:
         attrs.append(_garment(out, params, "headwear", "headwear", phrases))
-    hair, p_hair = lay.hair, _p(out["hair"][0].softmax(-1).max())
+    hair = lay.hair
+    p_hair = _p(out["hair"][0].softmax(-1)[HAIR.index(hair)])
     if hair == "none":
         attrs.append(Attribute("hair", "none (bald)", p_hair))
     else:
-        hc, p_hc = _color(out, "hair")
+        hc, p_hc = _color(out, "hair", params)
         attrs.append(Attribute("hair", f"{hair} {hc}", min(p_hair, p_hc),
                                details={"style": hair, "style_p": p_hair, "colour": hc, "colour_p": p_hc}))
     acc_p = out["accessories"][0].sigmoid()
     present = [a for a in ACCESSORIES if a in lay.accessories]
     if present:
-        ac, p_ac = _color(out, "accessory")
+        ac, p_ac = _color(out, "accessory", params)
         words = [f"{ac} {a}" if a in ("cape", "backpack") else a for a in present]
         conf = min(_p(acc_p[ACCESSORIES.index(a)]) for a in present)
         attrs.append(Attribute("accessories", ", ".join(words), conf,
                                details={a: _p(acc_p[ACCESSORIES.index(a)]) for a in present}))
     else:
         attrs.append(Attribute("accessories", "none", _p(min(1 - acc_p).item())))
-    shoes, p_shoes = _color(out, "shoes")
+    shoes, p_shoes = _color(out, "shoes", params)
     attrs.append(Attribute("shoes", shoes, p_shoes))
     return attrs
 
@@ -222,7 +234,7 @@ def _grammar_words() -> set[str]:
     """Every word the embedded models learned from the caption grammar."""
     from nerf.synthetic.captions import TEMPLATES
 
-    templates = [re.sub(r"{\w+}", " ", t) for ts in TEMPLATES.values() for t in ts]
+    templates = [re.sub(r"{\w+}", " ", t) for t in TEMPLATES["train"]]  # what the embedded models read
     return _words(V.UPPER_WORDS, V.LOWER_WORDS, V.HEAD_WORDS, V.PATTERN_WORDS, V.HEIGHT_WORDS, V.BUILD_WORDS,
                   V.ACC_WORDS, V.SUBJECTS, V.CHILD_SUBJECTS, V.CLAUSE_JOINERS, V.STOP_WORDS,
                   {c: syns for c, (_, syns) in COLORS.items()}, list(COLORS), list(HAIR_COLORS), list(ARCHETYPES),
@@ -247,8 +259,11 @@ def _nearest(word: str, known: list[str]) -> str | None:
     return near[0] if near else None
 
 
-def unused_words(prompt: str, unknown_tokens: list[str] | None = None) -> list[Unused]:
-    """The words and phrases of ``prompt`` the embedded models cannot use, each with the reason (once each)."""
+def unused_words(prompt: str, unknown_tokens: list[str] | None = None, read: tuple[str, ...] = ()) -> list[Unused]:
+    """The words and phrases of ``prompt`` the embedded models cannot use, each with the reason (once each);
+    ``read`` are phrases a rule reads (a stated height), left out."""
+    for phrase in read:
+        prompt = prompt.replace(phrase, " ")
     from nerf.body.phenotypes import FEMALE_WORDS, MALE_WORDS, gender_of
     from texture.library.swatches import MATERIAL_WORDS
 
@@ -260,8 +275,9 @@ def unused_words(prompt: str, unknown_tokens: list[str] | None = None) -> list[U
     out: dict[str, str] = {}
     for m in _TOKEN.finditer(prompt):
         if m.group("num"):
-            out.setdefault(m.group("num").strip(), "a number: heights and sizes in numbers are not read yet; "
-                                                   "say tall, short, thin or stout")
+            out.setdefault(m.group("num").strip(), "a number that is no height between 0.6 and 2.6 m (heights "
+                                                   "such as '2 m', '180 cm' or 5'4\" are read); sizes in "
+                                                   "numbers are not: say tall, short, thin or stout")
             continue
         if m.group("other"):
             run = m.group("other")
@@ -300,7 +316,7 @@ def unused_words(prompt: str, unknown_tokens: list[str] | None = None) -> list[U
 
 
 def understand(prompt: str, heads: dict[str, Tensor] | None, params, generator: str,
-               unknown_tokens: list[str] | None = None) -> Understood:
+               unknown_tokens: list[str] | None = None, stated: tuple[float, str] | None = None) -> Understood:
     """The report for ``prompt``: ``heads`` is the generator's forward pass on its code (None when there is no
     trained generator for the CLIP model in use), ``params`` what it decoded. The height is the one the anny
     body is fitted to (``nerf.body.phenotypes.target_height``)."""
@@ -313,8 +329,9 @@ def understand(prompt: str, heads: dict[str, Tensor] | None, params, generator: 
                                "the neutral template and CLIP guidance reads the whole prompt")
     gender = gender_of(prompt)
     with torch.no_grad():
-        attrs = decoded_attributes(prompt, heads, params, target_height(params.clamped_shape(), gender), gender)
-    return Understood(prompt, attrs, unused_words(prompt, unknown_tokens),
+        attrs = decoded_attributes(prompt, heads, params, target_height(params.clamped_shape(), gender), gender,
+                                   stated)
+    return Understood(prompt, attrs, unused_words(prompt, unknown_tokens, (stated[1],) if stated else ()),
                       note=f"{generator}, before refinement")
 
 

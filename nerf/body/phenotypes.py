@@ -61,6 +61,14 @@ def target_height(shape, gender: float) -> float:
     return h * (1.0 - 0.07 * _clamp(gender, 0, 1) * (1.0 - _child(head)))
 
 
+def with_height(shape, height_m: float, gender: float):
+    """``shape`` (Float[5]) changed so that :func:`target_height` is ``height_m`` (a height the prompt states)."""
+    shape = torch.as_tensor(shape).detach().clone()
+    head = float(shape.reshape(-1)[2])
+    shape[0] = height_m / (1.0 - 0.07 * _clamp(gender, 0, 1) * (1.0 - _child(head)))
+    return shape
+
+
 def body_parameters(shape, gender: float, model, fit_steps: int = 6) -> BodyParameters:
     """Phenotypes and local changes for template ``shape`` (Float[5]: height m, girth, head, shoulders, legs)
     and ``gender`` (0 man ... 1 woman), the height fitted with ``model`` (a ``BodyModel``) to within ~5 mm."""

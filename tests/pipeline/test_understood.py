@@ -2,6 +2,7 @@
 sidecar, after ``generate``'s summary line, and from ``avatarforge explain`` without generating."""
 import json
 
+import numpy as np
 import pytest
 
 from pipeline.cli import main
@@ -22,13 +23,13 @@ def test_the_grammars_words_are_all_used():
     ("a dragon knight", "dragon", "humans only"),
     ("a knight holding a sword", "sword", "held object"),
     ("a knight with no helmet", "no", "negation"),
-    ("a 2 m tall woman", "2 m", "number"),
-    ("a man 5'4\" tall", "5'4\"", "number"),
+    ("a robot 40 m tall", "40 m", "no height"),
+    ("a man with 2 swords", "2", "no height"),
     ("一个穿着西装的商务男士", "一个穿着西装的商务男士", "not English"),
     ("a man in a red shrit", "shrit", "did you mean 'shirt'"),
     ("a lanky adventurer", "lanky", "not a word the embedded models learned"),
-    ("a person in a tunic", "tunic", "texturer only"),
-    ("a businessman", "businessman", "gender only"),
+    ("a person in a poncho", "poncho", "texturer only"),
+    ("a grandfather", "grandfather", "gender only"),
 ])
 def test_each_unusable_word_is_named_with_its_reason(prompt, word, says):
     r = reasons(prompt)
@@ -90,3 +91,18 @@ def test_generate_prints_the_report_after_the_summary_and_keeps_it_in_the_sideca
     assert main(["generate", prompt, "--out", str(quiet), "--preset", "tiny", "--steps", "0", "--quiet"]) == 0
     assert "understood" not in capsys.readouterr().out
     assert json.loads(quiet.with_suffix(".json").read_text())["understood"]["lines"] == rep["lines"]
+
+
+def test_a_height_in_numbers_is_the_meshs_height(tmp_path):
+    from meshcheck import load_mesh
+
+    out = tmp_path / "tall.glb"
+    assert main(["generate", "a 2 m tall woman", "--out", str(out), "--preset", "tiny", "--steps", "0",
+                 "--quiet"]) == 0
+    side = json.loads(out.with_suffix(".json").read_text())
+    assert side["body"]["height_m"] == pytest.approx(2.0, abs=0.006)
+    verts = np.asarray(load_mesh(out).vertices)
+    assert verts[:, 1].max() - verts[:, 1].min() == pytest.approx(2.0, abs=0.05)  # measured on the GLB
+    height = next(a for a in side["understood"]["attributes"] if a["attribute"] == "height")
+    assert height["source"] == "named" and "'2 m'" in height["value"]
+    assert not side["understood"]["unused"]
