@@ -129,8 +129,8 @@ def _class(out: dict[str, Tensor], head: str, names) -> tuple[str, float]:
 
 
 def _color(out: dict[str, Tensor], region: str, params) -> tuple[str, float]:
-    """The colour ``params`` has in ``region`` (its palette entry, drawn by the seed where the head left it open)
-    and the head's probability for it."""
+    """The colour ``params`` has in ``region`` (its nearest palette entry, so the report says what was decoded,
+    however ``decode`` chose it) and the head's probability for it."""
     from nerf.generator import PALETTE
 
     p = out["color_logits"][0, R[region]].softmax(-1)
