@@ -126,9 +126,6 @@ class AvatarForge:
     def condition(self, text: TextFeatures, image: ImageFeatures) -> Conditioning:
         return Conditioning(self.amortised.fuse(text.embedding, image.embedding, text.clause_embeddings))
 
-    def template(self, cond: Conditioning) -> TemplateParams:
-        return self.amortised.decode(cond.z)
-
     def amortised_template(self, prompt: str, config: GenerateConfig, image: str | None = None,
                            timer: "Timer | None" = None) -> AmortisedAvatar:
         """What ``--steps 0`` decodes, without building a field."""

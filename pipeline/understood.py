@@ -188,7 +188,7 @@ def decoded_attributes(prompt: str, out: dict[str, Tensor], params, height_m: fl
     skin, p_skin = _color(out, "skin", params)
     attrs.append(Attribute("skin", "metal" if lay.metal_skin else skin.replace(" skin", ""), p_skin))
     attrs.append(_garment(out, params, "upper", "upper", phrases))
-    if lay.upper in V.LONG_GARMENTS or lay.upper in ("robe", "dress"):
+    if lay.upper in ("robe", "dress"):  # nerf.synthetic.avatar_spec.covers_legs
         attrs.append(Attribute("lower", f"covered by the {lay.upper}", source="implied"))
     else:
         attrs.append(_garment(out, params, "lower", "lower", phrases))

@@ -54,18 +54,22 @@ def _child(head: float) -> float:
     return _clamp((head - 1.0) / 0.3, 0.0, 1.0)
 
 
+def _height_factor(shape, gender: float) -> float:
+    """Standing height over the template height: women are ~7% shorter than men for the same words (children
+    are not)."""
+    head = float(torch.as_tensor(shape).detach().cpu().reshape(-1)[2])
+    return 1.0 - 0.07 * _clamp(gender, 0, 1) * (1.0 - _child(head))
+
+
 def target_height(shape, gender: float) -> float:
-    """The standing height in metres :func:`body_parameters` fits for template ``shape`` and ``gender``: women
-    are ~7% shorter than men for the same words (children are not)."""
-    h, _, head = (float(x) for x in torch.as_tensor(shape).detach().cpu().reshape(-1)[:3])
-    return h * (1.0 - 0.07 * _clamp(gender, 0, 1) * (1.0 - _child(head)))
+    """The standing height in metres :func:`body_parameters` fits for template ``shape`` and ``gender``."""
+    return float(torch.as_tensor(shape).detach().cpu().reshape(-1)[0]) * _height_factor(shape, gender)
 
 
 def with_height(shape, height_m: float, gender: float):
     """``shape`` (Float[5]) changed so that :func:`target_height` is ``height_m`` (a height the prompt states)."""
     shape = torch.as_tensor(shape).detach().clone()
-    head = float(shape.reshape(-1)[2])
-    shape[0] = height_m / (1.0 - 0.07 * _clamp(gender, 0, 1) * (1.0 - _child(head)))
+    shape[0] = height_m / _height_factor(shape, gender)
     return shape
 
 
