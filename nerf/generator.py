@@ -31,7 +31,8 @@ classification commits to one. ``colors`` is the expected colour (differentiable
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -63,6 +64,8 @@ from nerf.template import (
 
 #: Probability of "child" the age head must reach for ``decode`` to draw a child's body.
 CHILD_MIN_P = 0.9
+#: Below this top probability a head is open: ``decode`` draws its value with the seed (``open_pick``).
+OPEN_P = 0.5
 
 HEADS: dict[str, int] = {"upper": len(UPPER), "lower": len(LOWER), "headwear": len(HEADWEAR), "hair": len(HAIR),
                          "upper_pattern": len(PATTERNS), "lower_pattern": len(PATTERNS),
@@ -114,9 +117,13 @@ class ShapeGenerator(nn.Module):
                                   out["build"].softmax(-1), torch.stack([1 - armour, armour], -1))
         return out
 
-    def decode(self, out: dict[str, Tensor], i: int = 0) -> TemplateParams:
-        """TemplateParams from row ``i`` of a forward pass (discrete heads by argmax, the body as in the module doc)."""
-        pick = {k: int(out[k][i].argmax()) for k in HEADS}
+    def decode(self, out: dict[str, Tensor], i: int = 0, seed: int | None = None) -> TemplateParams:
+        """TemplateParams from row ``i`` of a forward pass (the body as in the module doc). A discrete head or a
+        region colour the prompt decides (top probability ``OPEN_P`` or more) is taken by argmax; one it leaves
+        open is drawn with ``seed`` among the values at least half as likely as the top one (``open_pick``),
+        so the seed varies what the prompt leaves open (skin tone, hair, a neutral colour) and nothing else.
+        ``seed=None`` takes every argmax."""
+        pick = {k: open_pick(out[k][i].softmax(-1), seed, k) for k in HEADS}
         spec = AvatarSpec(upper=UPPER[pick["upper"]], lower=LOWER[pick["lower"]], headwear=HEADWEAR[pick["headwear"]],
                           hair=HAIR[pick["hair"]], upper_pattern=PATTERNS[pick["upper_pattern"]],
                           lower_pattern=PATTERNS[pick["lower_pattern"]],
@@ -127,7 +134,20 @@ class ShapeGenerator(nn.Module):
         armour = F.one_hot(torch.tensor([int(spec.upper == "armour")], device=self.body.device), 2).float()
         height, build = out["height"][i:i + 1].softmax(-1), out["build"][i:i + 1].softmax(-1)
         shape = body_shape(self.body, age, height, build, armour)
-        return TemplateParams(shape[0], decoded_colors(out)[i], layout)
+        probs = out["color_logits"][i].softmax(-1)
+        colors = self.palette[[open_pick(probs[r], seed, f"color.{REGIONS[r]}") for r in range(len(REGIONS))]]
+        return TemplateParams(shape[0], colors.to(out["colors"].dtype), layout)
+
+
+def open_pick(p: Tensor, seed: int | None, key: str) -> int:
+    """The index ``decode`` takes from probabilities ``p`` Float[C]: the argmax when ``p.max() >= OPEN_P`` or
+    ``seed`` is None, else one of the values with ``p >= p.max() / 2``, drawn by ``seed`` and ``key``
+    (each head its own draw, the same for the same seed)."""
+    top = int(p.argmax())
+    if seed is None or float(p[top]) >= OPEN_P:
+        return top
+    cands = torch.nonzero(p >= p[top] / 2).flatten().tolist()
+    return int(cands[zlib.crc32(f"{seed}|{key}".encode()) % len(cands)])
 
 
 def body_table(device=None) -> Tensor:
@@ -167,4 +187,85 @@ def targets(spec: AvatarSpec) -> dict[str, Tensor]:
     return t
 
 
-__all__ = ["ShapeGenerator", "GeneratorConfig", "targets", "decoded_colors", "Layout", "PALETTE"]
+NEUTRAL = AvatarSpec(upper="shirt", lower="trousers", headwear="none", upper_pattern="solid", lower_pattern="solid",
+                     age="adult", height="average", build="average")
+"""What a prompt gets for the garments and body it does not name: plain everyday clothing on an average adult."""
+NEUTRAL_COLORS = ("black", "white", "grey", "blue", "brown")
+"""Garment colours a prompt leaves open are spread evenly over these (the seed picks one)."""
+NEUTRAL_HAIR = ("short", "long")
+NEUTRAL_HAIR_COLORS = ("black", "brown", "blond")
+NEUTRAL_SHOES = ("black", "brown")
+_VALUES = {"upper": UPPER, "lower": LOWER, "headwear": HEADWEAR, "hair": HAIR, "upper_pattern": PATTERNS,
+           "lower_pattern": PATTERNS, "age": AGES, "height": HEIGHTS, "build": BUILDS}
+_REGION_COLOR = {"hair": "hair_color", "upper": "upper_color", "lower": "lower_color", "shoes": "shoes_color",
+                 "headwear": "headwear_color", "accessory": "accessory_color"}
+
+
+def _spread(n: int, idx: list[int]) -> Tensor:
+    t = torch.zeros(n)
+    t[sorted(set(idx))] = 1.0
+    return t / t.sum()
+
+
+def _palette_index(rgb) -> int:
+    return int(torch.cdist(torch.tensor([rgb], dtype=torch.float32), torch.tensor(PALETTE)).argmin())
+
+
+def named_targets(spec: AvatarSpec, named: dict | None = None) -> dict[str, Tensor]:
+    """Training targets (probabilities) for a caption of ``spec`` that names the attributes ``named``
+    (``nerf.synthetic.captions.caption(named=...)``; None: everything). What it names is the spec's value;
+    what it leaves open is :data:`NEUTRAL` (shirt, trousers, no headwear, solid, average adult) and, for
+    colours, hair and skin, an even spread over neutral choices -- or over the archetype's own choices when
+    the caption names an archetype that leaves them open (a nurse's scrubs). So "a person" learns plain
+    clothing in neutral colours, not the average of the corpus."""
+    from nerf.synthetic.avatar_spec import ARCHETYPES
+
+    full = named is None
+    named = named or {}
+    arch = ARCHETYPES.get(spec.archetype or "") if named.get("subject") == spec.archetype else None
+    arch = arch or {}
+
+    def has(k: str) -> bool:
+        return full or k in named
+
+    t: dict[str, Tensor] = {}
+    for head, values in _VALUES.items():
+        if has(head):
+            t[head] = _spread(len(values), [values.index(getattr(spec, head))])
+        elif isinstance(arch.get(head), list):
+            t[head] = _spread(len(values), [values.index(v) for v in arch[head]])
+        elif head == "hair":
+            t[head] = _spread(len(values), [values.index(v) for v in NEUTRAL_HAIR])
+        else:
+            t[head] = _spread(len(values), [values.index(getattr(NEUTRAL, head))])
+    acc = set(spec.accessories) if full else set(named.get("accessories", ()))
+    t["accessories"] = torch.tensor([float(a in acc) for a in ACCESSORIES])
+    # the body the named classes give (armour's shoulders only when the armour is the target)
+    body = replace(spec, **{k: _VALUES[k][int(t[k].argmax())] for k in ("age", "height", "build", "upper")})
+    t["shape"] = torch.tensor(shape_from_spec(body))
+    exact = [_palette_index(c) for c in colors_from_spec(spec)]
+    cols = []
+    for r, region in enumerate(REGIONS):
+        attr = _REGION_COLOR.get(region)
+        choices = arch.get(attr) if attr else None
+        if choices == "same":
+            choices = arch.get("upper_color")
+        if full or (region == "skin" and "skin" in named) or (attr and attr in named) or \
+                (region == "lower" and "upper_color" in named and t["upper"].argmax() in (UPPER.index("robe"),
+                                                                                          UPPER.index("dress"))):
+            cols.append(_spread(len(PALETTE), [exact[r]]))
+        elif isinstance(choices, list):
+            cols.append(_spread(len(PALETTE), [_palette_index(COLORS[c][0]) for c in choices]))
+        elif region == "skin":
+            cols.append(_spread(len(PALETTE), [_palette_index(c) for c in SKIN_TONES]))
+        elif region == "hair":
+            cols.append(_spread(len(PALETTE), [_palette_index(HAIR_COLORS[c]) for c in NEUTRAL_HAIR_COLORS]))
+        else:
+            neutral = NEUTRAL_SHOES if region == "shoes" else NEUTRAL_COLORS
+            cols.append(_spread(len(PALETTE), [_palette_index(COLORS[c][0]) for c in neutral]))
+    t["color_prob"] = torch.stack(cols)
+    return t
+
+
+__all__ = ["ShapeGenerator", "GeneratorConfig", "targets", "named_targets", "open_pick", "decoded_colors", "Layout",
+           "PALETTE"]

@@ -70,8 +70,9 @@ class AmortisedModel(nn.Module):
         return self.generator(z[None]) if self.trained else None
 
     @torch.no_grad()
-    def decode(self, z: Tensor, heads: dict[str, Tensor] | None = None) -> TemplateParams:
-        """The avatar for ``z`` (``heads``: its forward pass, when the caller has it already)."""
+    def decode(self, z: Tensor, heads: dict[str, Tensor] | None = None, seed: int | None = None) -> TemplateParams:
+        """The avatar for ``z`` (``heads``: its forward pass, when the caller has it already); ``seed`` draws what
+        the prompt leaves open (``nerf.generator.ShapeGenerator.decode``)."""
         if not self.trained:
             return TemplateParams.default(z.device)
-        return self.generator.decode(heads if heads is not None else self.heads(z), 0)
+        return self.generator.decode(heads if heads is not None else self.heads(z), 0, seed=seed)

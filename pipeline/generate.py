@@ -137,7 +137,7 @@ class AvatarForge:
         with timer("condition"):
             z = self.condition(text, ref).z
             heads = self.amortised.heads(z)
-            params = self.amortised.decode(z, heads)
+            params = self.amortised.decode(z, heads, seed=config.seed)
             stated = stated_height(prompt)
             if stated is not None:  # "2 m tall", "5'4\"": the body is fitted to the number, not to the words
                 params = replace(params, shape=with_height(params.shape, stated[0], gender_of(prompt)).to(
@@ -237,7 +237,7 @@ class AvatarForge:
 
             params = state.params
             return rig_dressed(mesh, params.colors.detach().float().cpu().clamp(0, 1).numpy(), params.layout.metal,
-                               textures, config.texture, config.export)
+                               textures, config.texture, config.export, patterns=params.layout.patterns)
         from texture.texturer import texture_and_rig
 
         return texture_and_rig(mesh, textures, config.texture, config.export)

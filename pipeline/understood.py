@@ -235,10 +235,13 @@ def _grammar_words() -> set[str]:
     from nerf.synthetic.captions import TEMPLATES
 
     templates = [re.sub(r"{\w+}", " ", t) for t in TEMPLATES["train"]]  # what the embedded models read
+    # minus the negations: the grammar says "no hair", but a negation is still reported as one
     return _words(V.UPPER_WORDS, V.LOWER_WORDS, V.HEAD_WORDS, V.PATTERN_WORDS, V.HEIGHT_WORDS, V.BUILD_WORDS,
-                  V.ACC_WORDS, V.SUBJECTS, V.CHILD_SUBJECTS, V.CLAUSE_JOINERS, V.STOP_WORDS,
+                  V.ACC_WORDS, V.SUBJECTS, V.CHILD_SUBJECTS, V.CLAUSE_JOINERS, V.STOP_WORDS, V.COMBO_WORDS,
+                  V.ADULT_ADJECTIVES, V.ELDER_WORDS, V.GENDER_ADJECTIVES, V.SUIT_WORDS, V.BALD_WORDS, V.HAIR_WORDS,
+                  V.ARCHETYPE_WORDS,
                   {c: syns for c, (_, syns) in COLORS.items()}, list(COLORS), list(HAIR_COLORS), list(ARCHETYPES),
-                  templates, ("hair", "bald", "head", "long", "short", "blonde", "bald-headed"))
+                  templates, ("hair", "bald", "head", "long", "short", "blonde", "bald-headed")) - set(V.NEGATIONS)
 
 
 _GRAMMAR: set[str] | None = None

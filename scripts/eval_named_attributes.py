@@ -5,11 +5,12 @@ For every prompt of a prompt file whose rows carry ``spec`` and ``named`` (the s
 ``pipeline/assets/heldout_prompts.jsonl``), the generator's template parameters are compared
 with the avatar's on each attribute the prompt names: garments, headwear, hair, patterns,
 accessories, each region's colour (exact palette entry), and the body: height and build (the
-class whose template proportion is nearest the generator's) and age (when the subject is a
-child or a person rather than an archetype). Unnamed attributes are open and not scored.
+class whose template proportion is nearest the generator's), age, and a height stated in numbers
+(``height_m``: the fitted standing height within 5 cm). Unnamed attributes are open and not scored;
+the table ends with the share of all named attributes decoded right.
 Prints a table; ``--json`` writes it.
 
-    python scripts/eval_named_attributes.py [--prompts FILE] [--json runs/named_attributes.json]
+    python scripts/eval_named_attributes.py [--prompts FILE] [--neutral SEEDS] [--json runs/named.json]
 """
 from __future__ import annotations
 
@@ -24,18 +25,21 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from nerf.body.phenotypes import gender_of, target_height  # noqa: E402
 from nerf.synthetic.avatar_spec import AGES, BUILD_W, HEIGHT_M, PATTERNS  # noqa: E402
 from nerf.synthetic.corpus import spec_from_dict  # noqa: E402
 from nerf.template import R, TemplateParams, shape_from_spec  # noqa: E402
 from pipeline.config import resolve_config  # noqa: E402
 from pipeline.eval.runner import DEFAULT_PROMPTS, read_prompt_file  # noqa: E402
 
+HEIGHT_TOLERANCE_M = 0.05
 COLOR_REGION = {"upper_color": "upper", "lower_color": "lower", "headwear_color": "headwear",
                 "hair_color": "hair", "accessory_color": "accessory"}
 
 
-def score(params: TemplateParams, truth: TemplateParams, spec, named: dict) -> dict[str, bool]:
-    """attribute -> right or wrong, for the attributes ``named`` lists."""
+def score(params: TemplateParams, truth: TemplateParams, spec, named: dict, gender: float = 0.5) -> dict[str, bool]:
+    """attribute -> right or wrong, for the attributes ``named`` lists (``height_m``, a height stated in numbers:
+    the standing height the body is fitted to for ``gender``, within :data:`HEIGHT_TOLERANCE_M`)."""
     got, want = params.layout, truth.layout
     out = {}
     for attr in ("upper", "lower", "headwear", "hair"):
@@ -50,8 +54,10 @@ def score(params: TemplateParams, truth: TemplateParams, spec, named: dict) -> d
         if attr in named:
             out[attr] = bool(torch.allclose(params.colors[R[region]].cpu(), truth.colors[R[region]].cpu(), atol=1e-3))
     body = {"height": (HEIGHT_M, 0), "build": (BUILD_W, 1)}
-    if named.get("subject") in ("child", "person"):
+    if "age" in named or named.get("subject") in ("child", "person"):
         body["age"] = (AGES, slice(None))
+    if "height_m" in named:
+        out["height_m"] = abs(target_height(params.shape, gender) - named["height_m"]) <= HEIGHT_TOLERANCE_M
     for attr, (classes, dim) in body.items():
         if attr in named or attr == "age":
             out[attr] = _nearest_class(params.shape, spec, attr, classes, dim) == getattr(spec, attr)
@@ -70,11 +76,35 @@ def _nearest_class(shape: torch.Tensor, spec, attr: str, classes, dim) -> str:
     return min(classes, key=dist)
 
 
+NOTHING_NAMED = ("a person", "a man", "a woman", "a character", "someone")
+"""Prompts that name no garment, colour or body: they should get plain everyday clothing (issue 30)."""
+
+
+def neutral_share(forge, cfg, seeds: int) -> dict:
+    """How often a prompt of :data:`NOTHING_NAMED` decodes to plain clothing (a shirt and trousers, no headwear,
+    no accessory) in neutral colours (``nerf.generator.NEUTRAL_COLORS``), over ``seeds`` seeds each."""
+    from nerf.generator import NEUTRAL_COLORS
+    from nerf.synthetic.avatar_spec import COLORS
+
+    neutral = torch.tensor([COLORS[c][0] for c in NEUTRAL_COLORS])
+    ok = []
+    for prompt in NOTHING_NAMED:
+        for seed in range(seeds):
+            p = forge.amortised_template(prompt, dataclasses.replace(cfg, seed=seed)).params
+            lay = p.layout
+            cols = p.colors.detach().float().cpu()[[R["upper"], R["lower"]]]
+            plain = (lay.upper, lay.lower, lay.headwear) == ("shirt", "trousers", "none") and not lay.accessories
+            ok.append(plain and bool((torch.cdist(cols, neutral).min(-1).values < 1e-3).all()))
+    return {"share": round(sum(ok) / len(ok), 3), "n": len(ok), "prompts": list(NOTHING_NAMED), "seeds": seeds}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--prompts", type=Path, default=DEFAULT_PROMPTS)
     ap.add_argument("--preset", default="cpu")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--neutral", type=int, default=0, metavar="SEEDS",
+                    help="also measure prompts that name nothing over this many seeds each")
     a = ap.parse_args(argv)
     from pipeline.generate import AvatarForge
 
@@ -88,15 +118,23 @@ def main(argv=None) -> int:
     for r in rows:
         params = forge.amortised_template(r["prompt"], cfg).params
         spec = spec_from_dict(r["spec"])
-        for attr, ok in score(params, TemplateParams.from_spec(spec), spec, r["named"]).items():
+        truth = TemplateParams.from_spec(spec)
+        for attr, ok in score(params, truth, spec, r["named"], gender_of(r["prompt"])).items():
             hits[attr].append(ok)
     table = {k: {"accuracy": round(sum(v) / len(v), 3), "n": len(v)} for k, v in hits.items()}
+    every = [ok for v in hits.values() for ok in v]
+    table["all named"] = {"accuracy": round(sum(every) / len(every), 3), "n": len(every)}
     print(f"{'named attribute':<16} {'accuracy':>8} {'n':>5}   ({len(rows)} prompts, {forge.amortised.name})")
     for k, v in table.items():
         print(f"{k:<16} {v['accuracy']:>8.3f} {v['n']:>5}")
+    result = {"prompts": str(a.prompts), "generator": forge.amortised.name,
+              "generator_sha256": forge.amortised.weights_hash, "named": table}
+    if a.neutral:
+        result["neutral"] = neutral_share(forge, cfg, a.neutral)
+        print(f"prompts that name nothing ({', '.join(NOTHING_NAMED)}) x {a.neutral} seeds: plain clothing in "
+              f"neutral colours {result['neutral']['share']:.3f} of {result['neutral']['n']}")
     if a.json:
-        a.json.write_text(json.dumps({"prompts": str(a.prompts), "generator": forge.amortised.name,
-                                      "generator_sha256": forge.amortised.weights_hash, "named": table}, indent=2))
+        a.json.write_text(json.dumps(result, indent=2))
     return 0
 
 

@@ -2,7 +2,8 @@
 """Render the synthetic avatar corpus the embedded CLIP model and the generator learn from.
 
 Each avatar is drawn from the attribute space (nerf.synthetic.avatar_spec), rendered from random
-views, lighting and backgrounds with the project's surface renderer, and captioned
+views, lighting and backgrounds as the dressed anny body that `generate --steps 0` exports
+(pipeline.corpus_render; `--body template` renders the old procedural template instead), and captioned
 from three disjoint template groups (train / evaluator / heldout, nerf.synthetic.captions).
 Attribute combinations whose hash falls in the held-out bucket go to the test split
 only, so test prompts are unseen in content and in wording. Material swatches from
@@ -53,11 +54,15 @@ def render_swatch(i: int, seed: int, size: int) -> dict | None:
                      "captions": caps}}
 
 
+_BODY = None
+"""The body renderer, built in the parent before the workers fork (anny's model loads once)."""
+
+
 def _work(args):
     kind, i, seed, views, size = args
     torch.set_num_threads(1)
     if kind == "avatar":
-        return render_avatar(i, seed, views, size)
+        return render_avatar(i, seed, views, size, body=_BODY)
     r = render_swatch(i, seed, size)
     return [r] if r else []
 
@@ -71,8 +76,15 @@ def main(argv=None) -> int:
     ap.add_argument("--size", type=int, default=64)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2)))
+    ap.add_argument("--body", choices=("anny", "template"), default="anny",
+                    help="what an avatar is rendered as: the dressed anny body (default) or the procedural template")
     a = ap.parse_args(argv)
     a.out.mkdir(parents=True, exist_ok=True)
+    global _BODY
+    if a.body == "anny":
+        from pipeline.corpus_render import BodyRenderer
+
+        _BODY = BodyRenderer()
     jobs = [("avatar", i, a.seed, a.views, a.size) for i in range(a.avatars)]
     jobs += [("swatch", i, a.seed, a.views, a.size) for i in range(a.swatches)]
     t0 = time.time()
@@ -92,7 +104,8 @@ def main(argv=None) -> int:
         for m in metas:
             f.write(json.dumps(m) + "\n")
     os.replace(a.out / "meta.jsonl.tmp", a.out / "meta.jsonl")
-    info = {"avatars": a.avatars, "views": a.views, "swatches": a.swatches, "size": a.size, "seed": a.seed,
+    info = {"avatars": a.avatars, "views": a.views, "body": a.body, "swatches": a.swatches, "size": a.size,
+            "seed": a.seed,
             "images": int(arr.shape[0]), "seconds": round(time.time() - t0, 1),
             "splits": {s: sum(m["split"] == s for m in metas) for s in ("train", "test")}}
     (a.out / "info.json").write_text(json.dumps(info, indent=2))

@@ -29,9 +29,10 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nerf.synthetic.corpus import apply_split  # noqa: E402
+from nerf.synthetic.corpus import refresh_captions  # noqa: E402
 from pipeline.encoders import models as clip_models  # noqa: E402
 from pipeline.eval.metrics import recall_at_k, zero_shot_accuracy  # noqa: E402
+from texture.library.swatches import refresh_swatch_captions  # noqa: E402
 
 SCRATCH = "avatarforge-vit16-scratchtext"
 
@@ -39,7 +40,8 @@ SCRATCH = "avatarforge-vit16-scratchtext"
 def load_corpus(folder: Path):
     images = np.load(folder / "images.npy", mmap_mode="r")
     metas = [json.loads(line) for line in open(folder / "meta.jsonl")]
-    print(f"{apply_split(metas)} avatar records moved split under the current held-out rule", flush=True)
+    n, k = refresh_captions(metas), refresh_swatch_captions(metas)
+    print(f"captioned {n} avatars and {k} swatches with today's grammar and held-out rule", flush=True)
     return images, metas
 
 

@@ -18,7 +18,10 @@ purple robe"), so that what users type is not outside what the model saw.
 The text comes in twice: the whole caption's embedding, and the embeddings of its clauses
 (``nerf.synthetic.clauses.split_clauses``: "a red shirt", "blue trousers"), which the FusionMLP
 reads as a set; they tell which colour goes with which garment.
-Targets: the template parameters of the avatar (shape regression,
+Targets (``nerf.generator.named_targets``): what the caption names, and for what it leaves open a neutral
+default (shirt, trousers, no headwear, an average adult; colours, hair and skin spread evenly over neutral
+choices, which ``decode`` draws from with the seed), so "a person" learns plain clothing, not the corpus's
+average; with a render of the avatar as the reference, the whole avatar (shape regression,
 garment/headwear/hair/pattern classes, accessories; region colours as classes over
 ``nerf.generator.PALETTE``). Weights: fp16 safetensors in
 pipeline/assets/generator-<clip model>.safetensors with a JSON log beside them.
@@ -39,16 +42,16 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from nerf.artifacts import REGIONS  # noqa: E402
-from nerf.generator import HEADS, decoded_colors, targets  # noqa: E402
-from nerf.synthetic.avatar_spec import COLORS  # noqa: E402
+from nerf.generator import HEADS, named_targets  # noqa: E402
 from nerf.synthetic.captions import caption, short_caption  # noqa: E402
 from nerf.synthetic.clauses import MAX_CLAUSES, split_clauses  # noqa: E402
-from nerf.synthetic.corpus import apply_split, spec_from_dict  # noqa: E402
+from nerf.synthetic.corpus import refresh_captions, spec_from_dict  # noqa: E402
 from nerf.template import SHAPE_MAX, SHAPE_MIN  # noqa: E402
 from pipeline.amortised import AmortisedModel, weights_path  # noqa: E402
 from pipeline.config import GenerateConfig  # noqa: E402
 from pipeline.encoders.clip_encoder import ClipEncoder  # noqa: E402
 from texture.library import open_library  # noqa: E402
+from texture.library.swatches import refresh_swatch_captions  # noqa: E402
 
 P_TEXT_ONLY, P_LIBRARY, P_RENDER, P_SWATCH, P_IMAGE_ONLY = 0.2, 0.2, 0.3, 0.2, 0.1
 #: Where each reference case starts in [0, 1) (image only takes the rest).
@@ -93,12 +96,6 @@ def features(enc: ClipEncoder, images: np.ndarray, caps: list[str], clauses: lis
     return out
 
 
-def nearest_color(rgb: torch.Tensor) -> str:
-    names = list(COLORS)
-    table = torch.tensor([COLORS[n][0] for n in names])
-    return names[int(((table - rgb[None]) ** 2).sum(-1).argmin())]
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", type=Path, default=Path("data/corpus"))
@@ -121,12 +118,13 @@ def main(argv=None) -> int:
     enc = ClipEncoder.load()
     images = np.load(a.corpus / "images.npy", mmap_mode="r")
     metas = [json.loads(line) for line in open(a.corpus / "meta.jsonl")]
-    apply_split(metas)
+    refresh_captions(metas)
+    refresh_swatch_captions(metas)
     avatars: dict[int, dict] = {}
     for i, m in enumerate(metas):
         if m["kind"] == "avatar":
             av = avatars.setdefault(m["avatar"], {"split": m["split"], "spec": m["spec"], "views": [],
-                                                  "captions": m["captions"]})
+                                                  "captions": m["captions"], "named": dict(m["named"])})
             av["views"].append(i)
     swatch_by_color: dict[str, list[int]] = {}
     for i, m in enumerate(metas):
@@ -139,11 +137,20 @@ def main(argv=None) -> int:
     for k in ids:
         av, r = avatars[k], random.Random(f"colour-free|{k}")
         spec = spec_from_dict(av["spec"])
+        group = "train" if av["split"] == "train" else "heldout"
+
+        def named_caption(fn, **kw) -> str:
+            n: dict = {}
+            text = fn(spec, r, named=n, group=group, **kw) if fn is short_caption else \
+                fn(spec, r, group, named=n, **kw)
+            av["named"].setdefault(text, n)
+            return text
+
         av["captions"] = dict(av["captions"], colorfree=[
-            caption(spec, r, "train" if av["split"] == "train" else "heldout", colors=False)
-            for _ in range(N_COLOR_FREE if av["split"] == "train" else 1)])
+            named_caption(caption, colors=False) for _ in range(N_COLOR_FREE if av["split"] == "train" else 1)])
         r = random.Random(f"short|{k}")
-        av["captions"]["short"] = [short_caption(spec, r) for _ in range(N_SHORT if av["split"] == "train" else 1)]
+        av["captions"]["short"] = [named_caption(short_caption)
+                                   for _ in range(N_SHORT if av["split"] == "train" else 1)]
     # text features of every caption
     caps: list[str] = []
     for k in ids:
@@ -166,14 +173,32 @@ def main(argv=None) -> int:
     lib_best = torch.from_numpy(lib.index.search(tf.float().numpy(), 1)[1][:, 0])
     print(f"features: {len(caps)} captions, {len(clause_list)} clauses, {len(all_img)} images in "
           f"{time.time() - t0:.0f}s", flush=True)
-    tg = {k: targets(spec_from_dict(avatars[k]["spec"])) for k in ids}
+    specs = {k: spec_from_dict(avatars[k]["spec"]) for k in ids}
+    tg_cache: dict = {}
+
+    def target(k: int, cap: str, reference: str) -> dict:
+        """What example (avatar ``k``, caption ``cap``) is trained towards: with a render of the avatar as its
+        reference (or that render alone) everything shows, so the whole spec; with a swatch of its upper
+        colour, what the caption names plus that colour; with no reference or the library's, what the
+        caption names, the rest neutral (``nerf.generator.named_targets``)."""
+        kind = "full" if reference in ("render", "image_only") else reference if reference == "swatch" else "named"
+        key = (k, cap if kind != "full" else None, kind)
+        if key not in tg_cache:
+            if kind == "full":
+                tg_cache[key] = named_targets(specs[k])
+            else:
+                named = avatars[k]["named"].get(cap, {})
+                if kind == "swatch":
+                    named = dict(named, upper_color=specs[k].upper_color)
+                tg_cache[key] = named_targets(specs[k], named)
+        return tg_cache[key]
 
     def make_batch(pool: list[int], n: int, train: bool, color_free: bool = False, reference: str = "none",
                    short: bool = False):
         """Training batches draw captions and references at random; evaluation batches take the
         held-out caption (colour-free or terse if asked) with the given ``reference`` (none/render/swatch)."""
         ks = [rng.choice(pool) for _ in range(n)] if train else pool[:n]
-        text, image, has_t, has_i = [], [], [], []
+        text, image, has_t, has_i, tgts = [], [], [], [], []
         cl_idx, cl_mask = torch.zeros(n, MAX_CLAUSES, dtype=torch.long), torch.zeros(n, MAX_CLAUSES)
         for j, k in enumerate(ks):
             av = avatars[k]
@@ -186,18 +211,20 @@ def main(argv=None) -> int:
             else:
                 cap = c["colorfree"][0] if color_free else c["short"][0] if short else c["heldout"][0]
                 r = START[reference]
-            t_on, i_row, i_vec = True, None, None
+            t_on, i_row, i_vec, ref = True, None, None, "none"
             if r < START["library"]:
                 pass
             elif r < START["render"]:
-                i_vec = lib_emb[lib_best[cap_index[cap]]]
+                i_vec, ref = lib_emb[lib_best[cap_index[cap]]], "library"
             elif r < START["swatch"]:
-                i_row = rng.choice(av["views"]) if train else av["views"][0]
+                i_row, ref = (rng.choice(av["views"]) if train else av["views"][0]), "render"
             elif r < START["image_only"]:
                 sw = swatch_by_color.get(av["spec"]["upper_color"])
                 i_row = (rng.choice(sw) if train else sw[k % len(sw)]) if sw else None
+                ref = "swatch" if sw else "none"
             else:
-                i_row, t_on = rng.choice(av["views"]), False
+                i_row, t_on, ref = rng.choice(av["views"]), False, "image_only"
+            tgts.append(target(k, cap, ref))
             text.append(tf[cap_index[cap]] if t_on else torch.zeros(tf.shape[1]))
             if t_on:
                 rows = cap_clause_rows[cap]
@@ -208,7 +235,7 @@ def main(argv=None) -> int:
             image.append(i_vec if i_vec is not None else torch.zeros(tf.shape[1]))
             has_t.append(float(t_on))
             has_i.append(float(i_vec is not None))
-        tgt = {name: torch.stack([tg[k][name] for k in ks]) for name in tg[ks[0]]}
+        tgt = {name: torch.stack([t[name] for t in tgts]) for name in tgts[0]}
         return (torch.stack(text), torch.stack(image), torch.tensor(has_t), torch.tensor(has_i), cf[cl_idx],
                 cl_mask), tgt
 
@@ -228,7 +255,7 @@ def main(argv=None) -> int:
 
     def losses(out, tgt):
         ls = {"shape": F.mse_loss((out["shape"] - lo) / (hi - lo), (tgt["shape"] - lo) / (hi - lo)) * 10,
-              "colors": F.cross_entropy(out["color_logits"].flatten(0, 1), tgt["color_index"].flatten()) * 2,
+              "colors": F.cross_entropy(out["color_logits"].flatten(0, 1), tgt["color_prob"].flatten(0, 1)) * 2,
               "accessories": F.binary_cross_entropy_with_logits(out["accessories"], tgt["accessories"])}
         for h in HEADS:
             ls[h] = F.cross_entropy(out[h], tgt[h])
@@ -258,27 +285,38 @@ def main(argv=None) -> int:
         ev["height_mae_m"] = round(float((out["shape"][:, 0] - tgt["shape"][:, 0]).abs().mean()), 4)
         ev["girth_mae"] = round(float((out["shape"][:, 1] - tgt["shape"][:, 1]).abs().mean()), 4)
 
-        def upper_color_acc(out, tgt) -> float:
-            cols = decoded_colors(out)
-            return round(float(np.mean([nearest_color(cols[j, 2]) == nearest_color(tgt["colors"][j, 2])
-                                        for j in range(len(cols))])), 4)
+        def named_acc(logits: torch.Tensor, prob: torch.Tensor) -> float:
+            """Accuracy where the caption names the value (a one-hot target); NaN when it never does."""
+            sel = prob.max(-1).values > 0.99
+            hit = (logits.argmax(-1) == prob.argmax(-1))[sel].float()
+            return round(float(hit.mean()), 4) if len(hit) else float("nan")
 
-        ev["colors_mse"] = round(float(F.mse_loss(decoded_colors(out), tgt["colors"])), 4)
+        def upper_color_acc(out, tgt) -> float:
+            j = REGIONS.index("upper")
+            return named_acc(out["color_logits"][:, j], tgt["color_prob"][:, j])
+
         ev["upper_color_acc"] = upper_color_acc(out, tgt)
-        # every region's colour (named or not by the caption), exact palette entry
-        hit = (out["color_logits"].argmax(-1) == tgt["color_index"]).float().mean(0)
-        ev.update({f"{r}_color_acc": round(float(h), 4) for r, h in zip(REGIONS, hit)})
+        ev.update({f"{r}_color_acc": named_acc(out["color_logits"][:, j], tgt["color_prob"][:, j])
+                   for j, r in enumerate(REGIONS)})
         for h in HEADS:
-            ev[f"{h}_acc"] = round(float((out[h].argmax(-1) == tgt[h]).float().mean()), 4)
+            ev[f"{h}_acc"] = named_acc(out[h], tgt[h])
         # colour-free held-out captions: the colours can only come from the reference
-        for ref in ("none", "swatch", "render"):
+        for ref in ("swatch", "render"):
             inputs, tgt = make_batch(test_ids, len(test_ids), False, color_free=True, reference=ref)
             ev[f"colorfree_{ref}_upper_color_acc"] = upper_color_acc(forward(inputs), tgt)
         # terse captions ("a knight") with the library reference generate() gives them: the body
         inputs, tgt = make_batch(test_ids, len(test_ids), False, short=True, reference="library")
         out = forward(inputs)
         for h in ("age", "height", "build"):
-            ev[f"short_{h}_acc"] = round(float((out[h].argmax(-1) == tgt[h]).float().mean()), 4)
+            ev[f"short_{h}_acc"] = named_acc(out[h], tgt[h])
+        # "a person" and the like: how often the decoded outfit is neutral (shirt, trousers, no headwear)
+        neutral = [j for j, k in enumerate(test_ids)
+                   if not set(avatars[k]["named"].get(avatars[k]["captions"]["short"][0], {})) &
+                   {"upper", "lower", "headwear", "implied"}]
+        if neutral:
+            ok = ((out["upper"][neutral].argmax(-1) == 0) & (out["lower"][neutral].argmax(-1) == 0)
+                  & (out["headwear"][neutral].argmax(-1) == 0)).float()
+            ev["short_unnamed_outfit_neutral"] = round(float(ok.mean()), 4)
     log["heldout_text_only"] = ev
     log["train_seconds"] = round(time.time() - t0, 1)
     print(json.dumps(ev))

@@ -7,10 +7,12 @@ skin weights, the garments the ones they were cut or built with.
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from nerf.artifacts import REGIONS
 from nerf.body.dress import TILE_INSET, DressedBody
 from nerf.body.face import morph_targets
+from nerf.template import pattern_mask, secondary_color
 from texture.artifacts import Material, RiggedMesh, TextureReport, UVMesh
 from texture.bake import BakeConfig, bake
 from texture.face_paint import face_color_fn, paint_eyes
@@ -41,11 +43,26 @@ def materials_of(dressed: DressedBody, metal: tuple[bool, ...], config: ExportCo
     return mats, np.asarray(per_piece, np.int32)[dressed.face_pieces]
 
 
+def patterned(points: np.ndarray, regions: np.ndarray, colors: np.ndarray, patterns: tuple[int, ...]) -> np.ndarray:
+    """Float[N, 3]: the region colours with each region's pattern (``nerf.template.pattern_mask``: stripes,
+    plaid, checks in its secondary colour) painted over them; NaN where a region has no pattern."""
+    out = np.full((len(points), 3), np.nan, np.float32)
+    x = torch.as_tensor(np.asarray(points, np.float32))
+    for r, pat in enumerate(patterns):
+        sel = np.flatnonzero(regions == r)
+        if not pat or not len(sel):
+            continue
+        c = torch.as_tensor(colors[r])
+        m = pattern_mask(x[sel], int(pat))[:, None]
+        out[sel] = (c * (1 - m) + secondary_color(c)[None] * m).numpy()
+    return out
+
+
 def rig_dressed(dressed: DressedBody, colors: np.ndarray, metal: tuple[bool, ...], report: TextureReport,
-                projection: ProjectionConfig, config: ExportConfig) -> RiggedMesh:
-    """Bake ``dressed``'s atlas (region ``colors`` Float[R, 3], the swatches ``report`` applies, the painted
-    face) and bind it with its own skin weights; its face's morph targets are the ones
-    ``config.morph_targets`` asks for."""
+                projection: ProjectionConfig, config: ExportConfig, patterns: tuple[int, ...] = ()) -> RiggedMesh:
+    """Bake ``dressed``'s atlas (region ``colors`` Float[R, 3] with the region ``patterns`` of
+    ``nerf.template.Layout``, the swatches ``report`` applies, the painted face) and bind it with its own
+    skin weights; its face's morph targets are the ones ``config.morph_targets`` asks for."""
     config.check()
     colors = np.asarray(colors, np.float32)
     regions = dressed.vertex_regions
@@ -58,7 +75,11 @@ def rig_dressed(dressed: DressedBody, colors: np.ndarray, metal: tuple[bool, ...
               if report.applied else None)
 
     def color_fn(points, normals, reg):
-        out = swatch(points, normals, reg) if swatch is not None else np.full((len(points), 3), np.nan, np.float32)
+        out = patterned(points, reg, colors, patterns) if any(patterns) else \
+            np.full((len(points), 3), np.nan, np.float32)
+        if swatch is not None:
+            sw = swatch(points, normals, reg)
+            out = np.where(np.isnan(sw), out, sw)
         painted = face(points, normals, reg)
         return np.where(np.isnan(painted), out, painted)
 

@@ -12,20 +12,27 @@ from dataclasses import asdict, dataclass, field
 
 # name -> (sRGB in [0,1], synonyms used in captions)
 COLORS: dict[str, tuple[tuple[float, float, float], tuple[str, ...]]] = {
-    "red": ((0.80, 0.10, 0.10), ("red", "crimson", "scarlet")),
-    "orange": ((0.95, 0.50, 0.08), ("orange", "tangerine")),
-    "yellow": ((0.95, 0.85, 0.15), ("yellow", "golden yellow", "lemon")),
-    "green": ((0.12, 0.62, 0.18), ("green", "emerald", "leaf green")),
-    "blue": ((0.12, 0.25, 0.85), ("blue", "cobalt", "royal blue")),
-    "purple": ((0.52, 0.16, 0.70), ("purple", "violet", "lilac")),
-    "pink": ((0.96, 0.52, 0.72), ("pink", "rose", "bubblegum pink")),
-    "brown": ((0.45, 0.28, 0.12), ("brown", "chocolate", "tan")),
-    "black": ((0.07, 0.07, 0.08), ("black", "jet black", "ebony")),
-    "white": ((0.94, 0.94, 0.92), ("white", "snow white", "ivory")),
-    "grey": ((0.50, 0.50, 0.52), ("grey", "gray", "ash grey")),
-    "teal": ((0.05, 0.55, 0.55), ("teal", "turquoise", "cyan")),
-    "silver": ((0.78, 0.79, 0.82), ("silver", "steel", "metallic")),
-    "gold": ((0.85, 0.65, 0.15), ("gold", "golden", "gilded")),
+    "red": ((0.80, 0.10, 0.10), ("red", "crimson", "scarlet", "cherry red", "ruby", "bright red", "blood red",
+                                 "fire-engine red")),
+    "orange": ((0.95, 0.50, 0.08), ("orange", "tangerine", "amber", "bright orange", "pumpkin", "burnt orange")),
+    "yellow": ((0.95, 0.85, 0.15), ("yellow", "golden yellow", "lemon", "mustard", "canary yellow", "bright yellow",
+                                    "sunflower yellow")),
+    "green": ((0.12, 0.62, 0.18), ("green", "emerald", "leaf green", "olive", "lime green", "forest green",
+                                   "kelly green", "grass green")),
+    "blue": ((0.12, 0.25, 0.85), ("blue", "cobalt", "royal blue", "navy", "navy blue", "sky blue", "azure",
+                                  "dark blue", "light blue", "denim blue")),
+    "purple": ((0.52, 0.16, 0.70), ("purple", "violet", "lilac", "lavender", "plum", "mauve", "deep purple")),
+    "pink": ((0.96, 0.52, 0.72), ("pink", "rose", "bubblegum pink", "magenta", "fuchsia", "hot pink", "salmon pink")),
+    "brown": ((0.45, 0.28, 0.12), ("brown", "chocolate", "tan", "khaki", "beige", "camel", "coffee brown",
+                                   "dark brown")),
+    "black": ((0.07, 0.07, 0.08), ("black", "jet black", "ebony", "pitch black", "inky black", "coal black")),
+    "white": ((0.94, 0.94, 0.92), ("white", "snow white", "ivory", "cream", "off-white", "pure white",
+                                   "pearl white")),
+    "grey": ((0.50, 0.50, 0.52), ("grey", "gray", "ash grey", "charcoal", "dark grey", "light grey", "slate grey",
+                                  "dove grey")),
+    "teal": ((0.05, 0.55, 0.55), ("teal", "turquoise", "cyan", "aqua", "aquamarine", "sea green")),
+    "silver": ((0.78, 0.79, 0.82), ("silver", "steel", "metallic", "chrome", "silvery")),
+    "gold": ((0.85, 0.65, 0.15), ("gold", "golden", "gilded", "gold-plated", "brass")),
 }
 #: Colours a garment may take (silver/gold are reserved for metal pieces).
 GARMENT_COLORS: tuple[str, ...] = tuple(c for c in COLORS if c not in ("silver", "gold"))
@@ -76,7 +83,51 @@ ARCHETYPES: dict[str, dict] = {
                  accessories=("cape",)),
     "soldier": dict(upper="jacket", upper_color="green", lower="trousers", lower_color="green",
                     headwear="helmet", headwear_color="green", accessories=("boots", "backpack")),
+    # A list is a choice: ``apply_archetype`` draws one of its values; "same" repeats the upper colour (a suit).
+    "businessman": dict(upper="jacket", upper_color=["black", "grey", "blue", "brown"], lower="trousers",
+                        lower_color="same", headwear="none", hair="short"),
+    "businesswoman": dict(upper="jacket", upper_color=["black", "grey", "blue", "white"],
+                          lower=["trousers", "skirt"], lower_color="same", headwear="none"),
+    "office worker": dict(upper="shirt", upper_color=["white", "blue", "grey"], lower="trousers",
+                          lower_color=["black", "grey", "brown"], headwear="none"),
+    "nurse": dict(upper="shirt", upper_color=["blue", "teal", "white", "green"], lower="trousers",
+                  lower_color="same", headwear="none"),
+    "police officer": dict(upper="jacket", upper_color=["blue", "black"], lower="trousers", lower_color="same",
+                           headwear="hat", headwear_color="same", accessories=("belt", "boots")),
+    "firefighter": dict(upper="jacket", upper_color=["yellow", "red", "black"], lower="trousers",
+                        lower_color="same", headwear="helmet", headwear_color=["red", "yellow"],
+                        accessories=("boots",)),
+    "samurai": dict(upper="armour", upper_color=["black", "red"], lower="trousers", lower_color="black",
+                    headwear="helmet", headwear_color="same", hair="long"),
+    "cowboy": dict(upper="shirt", upper_color=["brown", "red", "blue", "white"], lower="trousers",
+                   lower_color=["blue", "brown"], headwear="hat", headwear_color="brown",
+                   accessories=("belt", "boots")),
+    "viking": dict(upper="jacket", upper_color="brown", lower="trousers", lower_color="brown",
+                   headwear="helmet", headwear_color=["grey", "silver"], hair="long",
+                   accessories=("cape", "boots")),
+    "farmer": dict(upper="shirt", upper_color=["red", "blue", "green"], upper_pattern="plaid", lower="trousers",
+                   lower_color="blue", headwear="hat", headwear_color=["yellow", "brown"], accessories=("boots",)),
+    "student": dict(upper="shirt", lower=["trousers", "skirt"], headwear="none", accessories=("backpack",)),
+    "athlete": dict(upper="shirt", upper_color=["red", "blue", "white", "black", "green", "yellow"],
+                    lower="shorts", lower_color=["black", "blue", "white"], headwear="none"),
+    "dancer": dict(upper="dress", upper_color=["pink", "red", "white", "black", "purple"], headwear="none",
+                   hair="long"),
+    "queen": dict(upper="dress", upper_color=["red", "purple", "blue"], headwear="crown", headwear_color="gold",
+                  hair="long", accessories=("cape",)),
+    "princess": dict(upper="dress", upper_color=["pink", "blue", "white", "purple"], headwear="crown",
+                     headwear_color="gold", hair="long"),
+    "monk": dict(upper="robe", upper_color=["brown", "orange", "grey"], headwear="none", hair="none"),
+    "scientist": dict(upper="jacket", upper_color="white", lower="trousers", lower_color=["black", "blue", "grey"],
+                      headwear="none"),
+    "sailor": dict(upper="shirt", upper_color="white", upper_pattern="stripes", lower="trousers",
+                   lower_color=["white", "blue"], headwear="hat", headwear_color="white"),
 }
+ARCHETYPE_GENDER: dict[str, str] = {
+    "businessman": "male", "businesswoman": "female", "samurai": "male", "cowboy": "male", "viking": "male",
+    "king": "male", "queen": "female", "princess": "female", "monk": "male", "dancer": "female", "wizard": "male",
+}
+"""Archetypes whose word names a gender (``AvatarSpec.gender``); the others may be anyone."""
+GENDERS: tuple[str, ...] = ("female", "male", "any")
 
 
 @dataclass
@@ -108,6 +159,8 @@ class AvatarSpec:
     accessory_color: str = "brown"
     archetype: str | None = None
     """Character archetype the attributes came from, if any."""
+    gender: str = "any"
+    """female, male or any (the captions' subject words follow it; anny's gender is 1, 0 or 0.5)."""
     extras: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -120,7 +173,7 @@ class AvatarSpec:
         return CHILD_HEIGHT_M if self.age == "child" else HEIGHT_M[self.height]
 
 
-def sample_spec(rng: random.Random, archetype_prob: float = 0.3) -> AvatarSpec:
+def sample_spec(rng: random.Random, archetype_prob: float = 0.4) -> AvatarSpec:
     """Draw a random avatar from the attribute space."""
     spec = AvatarSpec(
         height=rng.choice(HEIGHTS),
@@ -145,17 +198,23 @@ def sample_spec(rng: random.Random, archetype_prob: float = 0.3) -> AvatarSpec:
         spec.upper_color = rng.choice(("silver", "gold", "grey", "black"))
         spec.upper_pattern = "solid"
     if rng.random() < archetype_prob:
-        apply_archetype(spec, rng.choice(tuple(ARCHETYPES)))
+        apply_archetype(spec, rng.choice(tuple(ARCHETYPES)), rng)
+    spec.gender = ARCHETYPE_GENDER.get(spec.archetype or "", rng.choice(GENDERS))
     return spec
 
 
-def apply_archetype(spec: AvatarSpec, name: str) -> AvatarSpec:
-    """Overwrite ``spec``'s attributes with those of archetype ``name``."""
+def apply_archetype(spec: AvatarSpec, name: str, rng: random.Random | None = None) -> AvatarSpec:
+    """Overwrite ``spec``'s attributes with those of archetype ``name``: where the archetype gives a list of
+    choices, one drawn with ``rng`` (the first without one); "same" repeats the upper colour."""
     if name not in ARCHETYPES:
         raise ValueError(f"unknown archetype {name!r}; known: {', '.join(ARCHETYPES)}")
     for k, v in ARCHETYPES[name].items():
-        setattr(spec, k, v)
+        if isinstance(v, list):
+            v = rng.choice(v) if rng is not None else v[0]
+        setattr(spec, k, spec.upper_color if v == "same" else v)
     spec.archetype = name
+    if name in ARCHETYPE_GENDER:
+        spec.gender = ARCHETYPE_GENDER[name]
     if spec.upper in ("armour",) or spec.archetype in ("robot",):
         spec.upper_pattern = "solid"
     return spec

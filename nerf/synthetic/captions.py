@@ -1,25 +1,36 @@
 """Caption grammar for the synthetic avatar corpus (its words are in ``nerf.synthetic.vocabulary``).
 
-Templates are split into three disjoint groups so that no model is tested on the
+Templates are split into disjoint groups so that no model is tested on the
 wording it learned from: ``train`` (the shipped embedded model), ``evaluator``
-(the independent evaluator model) and ``heldout`` (test prompts only).
+(the independent evaluator model), ``heldout`` (test prompts only) and ``paraphrase``
+(``scripts/make_paraphrase_prompts.py``: the prompt file of wording no training caption has, with the
+held-out synonyms of ``vocabulary.words_for``).
 """
 from __future__ import annotations
 
 import random
 import re
 
-from nerf.synthetic.avatar_spec import COLORS, HAIR_COLORS, AvatarSpec, covers_legs
+from nerf.synthetic.avatar_spec import ARCHETYPES, COLORS, HAIR_COLORS, AvatarSpec, covers_legs
 from nerf.synthetic.vocabulary import (
     ACC_WORDS,
+    ADULT_ADJECTIVES,
+    ARCHETYPE_WORDS,
+    BALD_WORDS,
     BUILD_WORDS,
-    CHILD_SUBJECTS,
+    CHILD_WORDS,
+    COMBO_WORDS,
+    ELDER_WORDS,
+    GENDER_ADJECTIVES,
+    HAIR_WORDS,
     HEAD_WORDS,
     HEIGHT_WORDS,
     LOWER_WORDS,
     PATTERN_WORDS,
-    SUBJECTS,
+    SUBJECT_WORDS,
+    SUIT_WORDS,
     UPPER_WORDS,
+    words_for,
 )
 
 TEMPLATES: dict[str, tuple[str, ...]] = {
@@ -53,90 +64,147 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "there is {a_subj} wearing {upper}{lower}{head}",
         "a video game {subj_bare} in {upper}{lower}{head}",
     ),
+    "paraphrase": (
+        "i want {a_subj} in {upper}{lower}{head}",
+        "make me {a_subj} wearing {upper}{lower}{head}{acc}",
+        "{a_subj}, {upper}{lower}{head}",
+        "please generate {a_subj} dressed in {upper}{lower}{head}",
+        "character concept: {subj_bare} in {upper}{lower}{head}{acc}",
+        "create {a_subj} with {upper}{lower}{head}",
+    ),
 }
 
 
-def _pick(rng: random.Random, words: tuple[str, ...]) -> str:
-    return rng.choice(words)
+def _pick(rng: random.Random, words: tuple[str, ...], group: str = "train") -> str:
+    return rng.choice(words_for(words, group))
 
 
-def _color_word(rng: random.Random, name: str) -> str:
-    return _pick(rng, COLORS[name][1])
+def _color_word(rng: random.Random, name: str, group: str = "train") -> str:
+    return _pick(rng, COLORS[name][1], group)
 
 
 def _article(phrase: str) -> str:
     return ("an " if phrase[:1].lower() in "aeiou" else "a ") + phrase
 
 
+def _implied(spec: AvatarSpec) -> dict:
+    """What naming ``spec``'s archetype names: the attributes the archetype fixes to one value. Those it
+    leaves to a choice (a nurse's scrubs are blue, teal, white or green) stay unnamed; the generator's
+    targets spread them over the archetype's choices (``nerf.generator.named_targets``)."""
+    if not spec.archetype or spec.archetype not in ARCHETYPES:
+        return {}
+    fixed = ARCHETYPES[spec.archetype]
+    out = {}
+    for k, v in fixed.items():
+        if isinstance(v, list) or (v == "same" and isinstance(fixed.get("upper_color"), list)):
+            continue
+        if k == "lower_color" and covers_legs(spec):
+            continue
+        out[k] = tuple(spec.accessories) if k == "accessories" else getattr(spec, k)
+    return out
+
+
 def phrases(spec: AvatarSpec, rng: random.Random, full: bool = False, colors: bool = True,
-            named: dict | None = None) -> dict[str, str]:
+            named: dict | None = None, group: str = "train") -> dict[str, str]:
     """Natural-language pieces describing ``spec``; ``full`` keeps every attribute, ``colors=False``
-    names no colour at all (the prompts for which a reference image decides the colours).
+    names no colour at all (the prompts for which a reference image decides the colours). Synonyms come
+    from ``vocabulary.words_for(words, group)`` (held-out synonyms only in the held-out groups).
 
     ``named``, if given, receives the attributes the pieces name (attribute -> spec value; synonyms
-    such as "crimson"/"scarlet" or "tall"/"towering" give the same entry). Recording draws nothing
-    from ``rng``, so captions stay the same with or without it.
+    such as "crimson"/"scarlet" or "tall"/"towering" give the same entry; an archetype's word names what
+    the archetype fixes). Recording draws nothing from ``rng``, so captions stay the same with or without it.
     """
     keep = (lambda p: True) if full else (lambda p: rng.random() < p)
     named = {} if named is None else named
+    # word choices that name nothing new (an age or gender adjective, a combined height-and-build word, "suit")
+    # draw from rng directly, so full captions vary them too
+
+    def pick(words: tuple[str, ...]) -> str:
+        return _pick(rng, words, group)
 
     def color(name: str) -> list[str]:
-        return [_color_word(rng, name)] if colors else []
+        return [_color_word(rng, name, group)] if colors else []
 
-    # subject with height/build adjectives
-    if spec.archetype and keep(0.85):
-        noun = named["subject"] = spec.archetype
+    gender = spec.gender if spec.gender in SUBJECT_WORDS else "any"
+    # subject with age, height and build adjectives
+    if spec.archetype and spec.archetype in ARCHETYPE_WORDS and keep(0.85):
+        noun = pick(ARCHETYPE_WORDS[spec.archetype])
+        named["subject"] = spec.archetype
+        implied = {k: v for k, v in _implied(spec).items() if colors or not k.endswith("_color")}
+        named.update(implied, implied=tuple(implied))
+        named["age"] = spec.age
     elif spec.age == "child":
-        noun, named["subject"] = _pick(rng, CHILD_SUBJECTS), "child"
+        noun, named["subject"], named["age"] = pick(CHILD_WORDS[gender]), "child", "child"
     else:
-        noun, named["subject"] = _pick(rng, SUBJECTS), "person"
+        noun, named["subject"], named["age"] = pick(SUBJECT_WORDS[gender]), "person", "adult"
+    if named["subject"] != "child" and spec.age == "child":
+        noun = f"child {noun}" if rng.random() < 0.5 else f"young {noun}"
+        named["age"] = "child"
     adjs = []
-    if spec.height in HEIGHT_WORDS and spec.age != "child" and keep(0.75):
-        adjs.append(_pick(rng, HEIGHT_WORDS[spec.height]))
-        named["height"] = spec.height
-    if spec.build in BUILD_WORDS and keep(0.75):
-        adjs.append(_pick(rng, BUILD_WORDS[spec.build]))
-        named["build"] = spec.build
+    if spec.age == "adult" and spec.hair_color in ("grey", "white") and spec.hair != "none" and rng.random() < 0.35:
+        adjs.append(pick(ELDER_WORDS))
+        named["elder"] = True
+        named["hair_color"] = spec.hair_color
+    elif spec.age == "adult" and rng.random() < 0.12:
+        adjs.append(pick(ADULT_ADJECTIVES))
+    combo = COMBO_WORDS.get((spec.height, spec.build))
+    if combo and spec.age != "child" and rng.random() < 0.3:
+        adjs.append(pick(combo))
+        named.update(height=spec.height, build=spec.build)
+    else:
+        if spec.height in HEIGHT_WORDS and spec.age != "child" and keep(0.75):
+            adjs.append(pick(HEIGHT_WORDS[spec.height]))
+            named["height"] = spec.height
+        if spec.build in BUILD_WORDS and keep(0.75):
+            adjs.append(pick(BUILD_WORDS[spec.build]))
+            named["build"] = spec.build
+    if gender != "any" and named["subject"] not in ("child", "person") and rng.random() < 0.3:
+        adjs.append(pick(GENDER_ADJECTIVES[gender]))
     subj = " ".join(adjs + [noun])
+    # a plain one-colour jacket and trousers may be called a suit
+    suit = (spec.upper == "jacket" and spec.lower == "trousers" and spec.upper_color == spec.lower_color
+            and spec.upper_pattern == "solid" and spec.lower_pattern == "solid" and rng.random() < 0.6)
     # upper garment
     pat = PATTERN_WORDS.get(spec.upper_pattern)
     up_words = color(spec.upper_color)
     named.update(upper=spec.upper, **({"upper_color": spec.upper_color} if colors else {}))
     if pat and keep(0.9):
-        up_words.append(_pick(rng, pat))
+        up_words.append(pick(pat))
         named["upper_pattern"] = spec.upper_pattern
-    up_words.append(_pick(rng, UPPER_WORDS[spec.upper]))
+    up_words.append(pick(SUIT_WORDS) if suit else pick(UPPER_WORDS[spec.upper]))
     upper = _article(" ".join(up_words))
     lower = ""
-    if not covers_legs(spec) and keep(0.7):
+    if suit:
+        named.update(lower="trousers", lower_pattern="solid", **({"lower_color": spec.lower_color} if colors else {}))
+    elif not covers_legs(spec) and keep(0.7):
         lp = PATTERN_WORDS.get(spec.lower_pattern)
-        lw = color(spec.lower_color) + ([_pick(rng, lp)] if lp else []) + \
-             [_pick(rng, LOWER_WORDS[spec.lower])]
+        lw = color(spec.lower_color) + ([pick(lp)] if lp else []) + [pick(LOWER_WORDS[spec.lower])]
         lower = " ".join(lw)
         named.update(lower=spec.lower, lower_pattern=spec.lower_pattern,
                      **({"lower_color": spec.lower_color} if colors else {}))
         lower = (" and " + (lower if spec.lower != "skirt" else _article(lower)))
     head = ""
     if spec.headwear != "none" and keep(0.8):
-        head = " and " + _article(" ".join(color(spec.headwear_color) + [_pick(rng, HEAD_WORDS[spec.headwear])]))
+        head = " and " + _article(" ".join(color(spec.headwear_color) + [pick(HEAD_WORDS[spec.headwear])]))
         named.update(headwear=spec.headwear, **({"headwear_color": spec.headwear_color} if colors else {}))
     elif spec.hair != "none" and spec.headwear == "none" and keep(0.3):
         hc = spec.hair_color if spec.hair_color in HAIR_COLORS else "brown"
-        head = f" with {spec.hair} {hc} hair" if colors else f" with {spec.hair} hair"
+        length = pick(HAIR_WORDS[spec.hair])
+        head = f" with {length} {hc} hair" if colors else f" with {length} hair"
         named.update(headwear="none", hair=spec.hair, **({"hair_color": hc} if colors else {}))
     elif spec.hair == "none" and spec.headwear == "none" and keep(0.3):
-        head = " and a bald head"
+        head = " and " + pick(BALD_WORDS)
         named.update(headwear="none", hair="none")
     acc = ""
     present = [a for a in spec.accessories if keep(0.7)]
     if present:
         bits = []
         for a in present:
-            w = _pick(rng, ACC_WORDS[a])
+            w = pick(ACC_WORDS[a])
             bits.append(w if a == "boots" else _article(" ".join(
                 (color(spec.accessory_color) if a in ("cape", "backpack") else []) + [w])))
         acc = ", with " + " and ".join(bits)
-        named["accessories"] = tuple(present)
+        named["accessories"] = tuple(sorted(set(present) | set(named.get("accessories", ()))))
         if colors and any(a in ("cape", "backpack") for a in present):
             named["accessory_color"] = spec.accessory_color
     return {"a_subj": _article(subj), "subj_bare": subj, "upper": upper, "upper_cap": upper[0].upper() + upper[1:],
@@ -152,23 +220,32 @@ def caption(spec: AvatarSpec, rng: random.Random, group: str = "train", full: bo
     """
     tpl = rng.choice(TEMPLATES[group])
     pieces: dict = {}
-    text = tpl.format(**phrases(spec, rng, full=full, colors=colors, named=pieces))
+    text = tpl.format(**phrases(spec, rng, full=full, colors=colors, named=pieces, group=group))
     if named is not None:
         slots = set(re.findall(r"{(\w+)}", tpl))
         drop = {"acc": ("accessories", "accessory_color"), "lower": ("lower", "lower_color", "lower_pattern"),
                 "head": ("headwear", "headwear_color", "hair", "hair_color")}
-        named.update({k: v for k, v in pieces.items()
-                      if not any(k in keys and slot not in slots for slot, keys in drop.items())})
+        implied = set(pieces.get("implied", ()))
+        named.update({k: v for k, v in pieces.items() if k in implied
+                      or not any(k in keys and slot not in slots for slot, keys in drop.items())})
     return re.sub(r"\s+", " ", text).strip()
 
 
-def short_caption(spec: AvatarSpec, rng: random.Random, colors: bool = True) -> str:
+def short_caption(spec: AvatarSpec, rng: random.Random, colors: bool = True, named: dict | None = None,
+                  group: str = "train") -> str:
     """A terse prompt of the kind users type: the subject alone ("a knight", "a stout wizard"),
     or with its upper garment ("a tall person in a red shirt"). Every corpus caption names the
     upper garment and most name more, so without these a bare "a knight" lay outside what the
     generator was trained on (it drew a child: the one subject the grammar never gives a height)."""
-    p = phrases(spec, rng, colors=colors)
-    return p["a_subj"] if rng.random() < 0.5 else f"{p['a_subj']} in {p['upper']}"
+    pieces: dict = {}
+    p = phrases(spec, rng, colors=colors, named=pieces, group=group)
+    bare = rng.random() < 0.5
+    if named is not None:
+        implied = set(pieces.get("implied", ()))
+        body = {"subject", "age", "height", "build", "elder", "implied"}
+        named.update({k: v for k, v in pieces.items() if k in implied or k in body or (not bare and (
+            k == "upper" or k == "upper_pattern" or k == "upper_color"))})
+    return p["a_subj"] if bare else f"{p['a_subj']} in {p['upper']}"
 
 
 def attribute_prompts(attribute: str) -> dict[str, str]:

@@ -6,7 +6,7 @@ import re
 from nerf.synthetic.avatar_spec import COLORS, sample_spec
 from nerf.synthetic.captions import caption
 from nerf.synthetic.corpus import is_heldout, spec_from_dict
-from nerf.synthetic.vocabulary import HEAD_WORDS, UPPER_WORDS
+from nerf.synthetic.vocabulary import ARCHETYPE_WORDS, HEAD_WORDS, SUIT_WORDS, UPPER_WORDS
 from pipeline.eval.runner import DEFAULT_PROMPTS
 
 
@@ -48,6 +48,47 @@ def test_shipped_prompt_file_has_no_two_prompts_that_mean_the_same():
             if attr in named:
                 assert named[attr] == getattr(spec, attr)
                 assert re.search("|".join(COLORS[named[attr]][1]), text), (attr, text)
-        assert any(w in text for w in UPPER_WORDS[named["upper"]]) and named["upper"] == spec.upper
-        if named.get("headwear", "none") != "none":
+        implied = set(named.get("implied", ()))  # named by the archetype's word ("a nurse")
+        if implied:
+            assert any(w in text for w in ARCHETYPE_WORDS[named["subject"]]), text
+        words = UPPER_WORDS[named["upper"]] + (SUIT_WORDS if named["upper"] == "jacket" else ())
+        assert ("upper" in implied or any(w in text for w in words)) and named["upper"] == spec.upper
+        if named.get("headwear", "none") != "none" and "headwear" not in implied:
             assert any(w in text for w in HEAD_WORDS[named["headwear"]])
+
+
+def test_held_out_synonyms_stay_out_of_training_captions():
+    """The paraphrase prompts measure wording no model learned: no training caption (nor a swatch's) may
+    use a held-out synonym, while the held-out and paraphrase groups do."""
+    from nerf.synthetic.vocabulary import held_out_synonyms, held_out_word
+    from texture.library.swatches import MATERIALS, swatch_caption
+
+    held = held_out_synonyms()
+    assert {"fedora", "chainmail", "joggers", "azure"} <= held and not {"lanky", "lab coat", "hanfu"} & held
+    assert held_out_word("fedora", UPPER_WORDS["shirt"] + ("fedora",)) is True
+    pattern = re.compile("|".join(rf"(?<![\w-]){re.escape(w)}(?![\w-])" for w in sorted(held, key=len)[::-1]))
+    r, used = random.Random(3), set()
+    for _ in range(3000):
+        spec = sample_spec(r)
+        for group in ("train", "evaluator"):
+            assert not pattern.search(caption(spec, r, group)), group
+        used |= set(pattern.findall(caption(spec, r, "paraphrase")))
+    for _ in range(500):
+        assert not pattern.search(swatch_caption(r.choice(MATERIALS), r.choice(list(COLORS)[:12]), r))
+    assert len(used) > len(held) / 2
+
+
+def test_shipped_paraphrase_file_follows_its_split_rule():
+    from nerf.synthetic.captions import TEMPLATES
+    path = DEFAULT_PROMPTS.with_name("paraphrase_prompts.jsonl")  # scripts/make_paraphrase_prompts.py
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    assert len(rows) >= 200
+    assert sum(bool(r["typo"]) for r in rows) >= 20 and sum("height_m" in r["named"] for r in rows) >= 20
+    assert sum(bool(r["wording"]) for r in rows) >= len(rows) / 2
+    openings = [t.split("{")[0] for t in TEMPLATES["paraphrase"] if not t.startswith("{")]
+    trained = [t.split("{")[0] for g in ("train", "evaluator", "heldout") for t in TEMPLATES[g]]
+    assert not set(openings) & set(trained)
+    for r in rows:
+        assert r["named"]["upper"] == r["spec"]["upper"]
+        if "height_m" in r["named"]:
+            assert 0.6 <= r["named"]["height_m"] <= 2.6

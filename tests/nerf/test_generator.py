@@ -44,3 +44,42 @@ def test_decode_commits_to_the_age_and_averages_height_and_build(p_child, child)
         assert float(shape[0]) == pytest.approx(sum(shape_from_spec(AvatarSpec(height=h))[0] for h in HEIGHTS) / 3)
     mean_girth = sum(shape_from_spec(AvatarSpec(age=age, build=b))[1] for b in BUILDS) / 3
     assert float(shape[1]) == pytest.approx(mean_girth, abs=1e-5)
+
+
+def test_unnamed_attributes_are_trained_towards_plain_neutral_clothing():
+    """A caption that names only the subject ("a person") is trained towards a shirt, trousers, no headwear on
+    an average adult, its colours spread over neutral ones; what a caption names is the spec's value."""
+    from nerf.artifacts import REGIONS
+    from nerf.generator import NEUTRAL_COLORS, PALETTE, named_targets
+    from nerf.synthetic.avatar_spec import COLORS, HEADWEAR, LOWER, UPPER, apply_archetype
+
+    spec = AvatarSpec(height="tall", build="stout", upper="robe", upper_color="purple", headwear="crown",
+                      accessories=("cape",))
+    t = named_targets(spec, {"subject": "person", "age": "adult"})
+    assert UPPER[int(t["upper"].argmax())] == "shirt" and float(t["upper"].max()) == 1.0
+    assert LOWER[int(t["lower"].argmax())] == "trousers" and HEADWEAR[int(t["headwear"].argmax())] == "none"
+    assert HEIGHTS[int(t["height"].argmax())] == "average" and float(t["accessories"].sum()) == 0
+    upper = t["color_prob"][REGIONS.index("upper")]
+    neutral = {PALETTE.index(COLORS[c][0]) for c in NEUTRAL_COLORS}
+    assert set(torch.nonzero(upper).flatten().tolist()) == neutral and torch.isclose(upper.sum(), torch.tensor(1.0))
+    named = named_targets(spec, {"subject": "person", "upper": "robe", "upper_color": "purple", "height": "tall"})
+    assert UPPER[int(named["upper"].argmax())] == "robe" and HEIGHTS[int(named["height"].argmax())] == "tall"
+    assert int(named["color_prob"][REGIONS.index("upper")].argmax()) == PALETTE.index(COLORS["purple"][0])
+    assert BUILDS[int(named["build"].argmax())] == "average"
+    # an archetype's word names what it fixes, and spreads what it leaves to a choice over its choices
+    nurse = apply_archetype(AvatarSpec(), "nurse")
+    t = named_targets(nurse, {"subject": "nurse", "upper": "shirt", "lower": "trousers", "headwear": "none"})
+    choices = {PALETTE.index(COLORS[c][0]) for c in ("blue", "teal", "white", "green")}
+    assert set(torch.nonzero(t["color_prob"][REGIONS.index("upper")]).flatten().tolist()) == choices
+
+
+def test_the_seed_draws_only_what_the_heads_leave_open():
+    from nerf.generator import open_pick
+
+    sure = torch.tensor([0.05, 0.8, 0.15])
+    assert {open_pick(sure, s, "upper") for s in range(20)} == {1}
+    spread = torch.tensor([0.3, 0.32, 0.3, 0.08])
+    picks = [open_pick(spread, s, "upper") for s in range(40)]
+    assert set(picks) == {0, 1, 2}  # never the unlikely one
+    assert picks == [open_pick(spread, s, "upper") for s in range(40)]  # the same seed, the same draw
+    assert open_pick(spread, None, "upper") == 1

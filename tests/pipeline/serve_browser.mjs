@@ -41,7 +41,7 @@ try {
   }, previous, { timeout: 300000 });
 
   // 1. a prompt, Generate, the viewer
-  await page.fill('#prompt', 'a tall knight in a red tunic');
+  await page.fill('#prompt', 'a tall knight in a red poncho');
   await page.fill('#steps', '0');
   const t0 = Date.now();
   await page.click('#go');

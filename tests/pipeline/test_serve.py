@@ -302,7 +302,7 @@ def test_browser_generates_shows_plays_and_downloads(server, tmp_path, gltf_vali
     playing = np.asarray(Image.open(tmp_path / "playing.png").convert("RGB")).astype(int)
     assert (np.abs(playing - still).max(axis=2) > 12).mean() > 0.002, "playing a clip changes the picture"
     assert "done" in seen["statusLine"] and "height" in seen["understood"]
-    assert "not used: “tunic”" in seen["understood"]  # the understood-report, words it could not use included
+    assert "not used: “poncho”" in seen["understood"]  # the understood-report, words it could not use included
 
     assert seen["hostileState"] == "done"
     assert seen["hostile"] in seen["hostileTitle"] and seen["hostile"] in seen["hostileGallery"]

@@ -27,7 +27,7 @@ def test_the_grammars_words_are_all_used():
     ("a man with 2 swords", "2", "no height"),
     ("一个穿着西装的商务男士", "一个穿着西装的商务男士", "not English"),
     ("a man in a red shrit", "shrit", "did you mean 'shirt'"),
-    ("a lanky adventurer", "lanky", "not a word the embedded models learned"),
+    ("a gaunt adventurer", "gaunt", "not a word the embedded models learned"),
     ("a person in a poncho", "poncho", "texturer only"),
     ("a grandfather", "grandfather", "gender only"),
 ])
@@ -106,3 +106,20 @@ def test_a_height_in_numbers_is_the_meshs_height(tmp_path):
     height = next(a for a in side["understood"]["attributes"] if a["attribute"] == "height")
     assert height["source"] == "named" and "'2 m'" in height["value"]
     assert not side["understood"]["unused"]
+
+
+def test_body_words_people_use_shape_the_mesh(tmp_path):
+    """Issue 30's check on the GLBs: "a lanky, slender man" is taller for his width than "a stocky, chubby
+    man" (the width measured across the waist, which a T-pose's arms do not reach)."""
+    from meshcheck import load_mesh
+
+    def height_per_width(prompt: str) -> float:
+        out = tmp_path / f"{len(prompt)}.glb"
+        assert main(["generate", prompt, "--out", str(out), "--preset", "tiny", "--steps", "0", "--quiet"]) == 0
+        v = np.asarray(load_mesh(out).vertices)
+        h = v[:, 1].max() - v[:, 1].min()
+        band = v[(v[:, 1] > 0.5 * h) & (v[:, 1] < 0.6 * h)]
+        return h / (band[:, 0].max() - band[:, 0].min())
+
+    lanky, stocky = height_per_width("a lanky, slender man"), height_per_width("a stocky, chubby man")
+    assert lanky > 1.08 * stocky, (lanky, stocky)  # 4.88 vs 4.39 with the 2026-12-07 models

@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 from nerf.synthetic.avatar_spec import COLORS
+from nerf.synthetic.vocabulary import words_for
 
 #: Material names, as they appear in captions and library file names.
 MATERIALS: tuple[str, ...] = (
@@ -209,13 +210,14 @@ def render_swatch(material: str, color: str, size: int = 128,
     return Image.fromarray((np.clip(arr, 0.0, 1.0) * 255 + 0.5).astype(np.uint8), "RGB")
 
 
-def swatch_caption(material: str, color: str, rng: random.Random) -> str:
-    """A varied caption of a swatch, e.g. "a close-up of emerald plaid fabric"."""
+def swatch_caption(material: str, color: str, rng: random.Random, group: str = "train") -> str:
+    """A varied caption of a swatch, e.g. "a close-up of emerald plaid fabric" (colour synonyms of
+    ``nerf.synthetic.vocabulary.words_for(..., group)``)."""
     if material not in MATERIAL_WORDS:
         raise ValueError(f"unknown material {material!r}; known: {', '.join(MATERIALS)}")
     if color not in COLORS:
         raise ValueError(f"unknown colour {color!r}; known: {', '.join(COLORS)}")
-    col = rng.choice(COLORS[color][1])
+    col = rng.choice(words_for(COLORS[color][1], group))
     mat = rng.choice(MATERIAL_WORDS[material])
     noun = "material" if material in _NOT_FABRIC else rng.choice(("fabric", "fabric", "cloth", "textile"))
     if material == "solid":
@@ -235,3 +237,16 @@ def swatch_caption(material: str, color: str, rng: random.Random) -> str:
 def library_filename(color: str, material: str) -> str:
     """Descriptive library file name, e.g. ``green_plaid.png``, ``red_polka-dots.png``."""
     return f"{color}_{material.replace(' ', '-')}.png"
+
+
+def refresh_swatch_captions(metas: list[dict]) -> int:
+    """Re-caption the corpus's swatch records with today's words (as ``nerf.synthetic.corpus.refresh_captions``
+    does for avatars); returns how many."""
+    n = 0
+    for i, m in enumerate(metas):
+        if m.get("kind") == "swatch":
+            rng = random.Random(f"swatch|{i}|{m['material']}|{m['color']}")
+            m["captions"] = {g: [swatch_caption(m["material"], m["color"], rng, g) for _ in range(3)]
+                             for g in ("train", "evaluator", "heldout")}
+            n += 1
+    return n

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Re-render the corpus and retrain the embedded models on it, in order; each step logs to runs/retrain/STEP.log.
+#
+#   bash scripts/retrain.sh [corpus] [clip] [generator] [evaluator-corpus] [evaluator] [prompts] [card]
+#
+# With no step named, runs them all (about 3.5 h on 2 cores: corpus 15 min, CLIP 12 min, generator 8 min,
+# evaluator corpus 25 min, evaluator 130 min). Weights are written to runs/retrain/ first and copied over the
+# shipped ones in pipeline/assets/ only when their step succeeded, so a failed or stopped run leaves the
+# shipped models as they were. The generator learns from the CLIP features of the shipped CLIP model: retrain
+# it after the CLIP step. Run the tests before committing the new weights.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python}
+LOG=runs/retrain
+ASSETS=pipeline/assets
+mkdir -p "$LOG"
+steps=("$@")
+[ ${#steps[@]} -eq 0 ] && steps=(corpus clip generator evaluator-corpus evaluator prompts card)
+
+run() {  # run NAME CMD...: log to $LOG/NAME.log, fail loudly
+  local name=$1; shift
+  echo "== $name: $* (log $LOG/$name.log)"
+  local t0=$SECONDS
+  "$@" >"$LOG/$name.log" 2>&1 || { echo "$name failed; see $LOG/$name.log" >&2; tail -20 "$LOG/$name.log" >&2; exit 1; }
+  echo "== $name done in $((SECONDS - t0)) s"
+}
+
+for step in "${steps[@]}"; do
+  case $step in
+    corpus)
+      run corpus "$PY" scripts/make_corpus.py --out data/corpus --avatars 8000 --views 4 --swatches 3000 --seed 0 ;;
+    clip)
+      run clip "$PY" scripts/train_clip.py --corpus data/corpus --templates train --steps 2200 --seed 0 \
+        --eval-every 550 --out "$LOG/avatarforge-vit16-minilm.safetensors"
+      cp "$LOG/avatarforge-vit16-minilm.safetensors" "$LOG/avatarforge-vit16-minilm.train.json" "$ASSETS/" ;;
+    generator)
+      run generator "$PY" scripts/train_generator.py --corpus data/corpus --steps 4000 --seed 0 \
+        --out "$LOG/generator-avatarforge-vit16-minilm.safetensors"
+      cp "$LOG/generator-avatarforge-vit16-minilm.safetensors" "$LOG/generator-avatarforge-vit16-minilm.train.json" \
+        "$ASSETS/" ;;
+    evaluator-corpus)
+      run evaluator-corpus "$PY" scripts/make_corpus.py --out data/corpus_ev --avatars 20000 --views 2 \
+        --swatches 3000 --seed 5 ;;
+    evaluator)
+      run evaluator "$PY" scripts/train_clip.py --corpus data/corpus_ev --model avatarforge-eval-vit8-minilm \
+        --templates evaluator --steps 14400 --seed 1 --eval-every 3600 \
+        --out "$LOG/avatarforge-eval-vit8-minilm.safetensors"
+      cp "$LOG/avatarforge-eval-vit8-minilm.safetensors" "$LOG/avatarforge-eval-vit8-minilm.train.json" "$ASSETS/" ;;
+    prompts)
+      run heldout-prompts "$PY" scripts/make_heldout_prompts.py
+      run paraphrase-prompts "$PY" scripts/make_paraphrase_prompts.py ;;
+    card)
+      run card "$PY" scripts/write_model_card.py ;;
+    *)
+      echo "unknown step '$step': corpus clip generator evaluator-corpus evaluator prompts card" >&2; exit 2 ;;
+  esac
+done
