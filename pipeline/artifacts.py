@@ -33,6 +33,8 @@ class TextFeatures:
     """Float[C, D] L2-normalised embeddings of ``clauses``."""
     warnings: list[str] = field(default_factory=list)
     """What the user should hear about how the text encoder read the prompt (truncation, unreadable parts)."""
+    tower: str = "minilm"
+    """The text tower that read the prompt: ``minilm`` (the CLIP model's own) or ``e5`` (multilingual)."""
 
 
 @dataclass

@@ -37,6 +37,20 @@ class ModelConfig:
     """Pretrained tag (e.g. openai) or a local weights file; empty = the shipped weights."""
     device: str = "auto"
     """auto, cpu or cuda."""
+    text_tower: str = "auto"
+    """How the embedded default model reads a prompt: ``minilm`` (the English MiniLM tower it was trained with),
+    ``e5`` (multilingual-e5-small through a head distilled into the same text space: any language e5 knows) or
+    ``auto`` (MiniLM for a prompt in English, e5 for any other). A ``clip_model`` of the user's reads text with
+    its own tower (``auto`` or ``minilm`` only)."""
+
+    def check(self) -> None:
+        from pipeline.encoders.language import TEXT_TOWERS
+
+        if self.text_tower not in TEXT_TOWERS:
+            raise ValueError(f"text_tower={self.text_tower!r}: one of {', '.join(TEXT_TOWERS)}")
+        if self.text_tower == "e5" and self.clip_model and self.clip_model != "avatarforge-vit16-minilm":
+            raise ValueError(f"text_tower=e5 maps text into the embedded default model's space, not "
+                             f"{self.clip_model!r}'s: use auto or minilm with a clip_model of your own")
 
 
 @dataclass
@@ -47,6 +61,10 @@ class ReferenceConfig:
     """Larger images are refused (decompression-bomb guard); at most 100000000."""
     use_library: bool = True
     """Without --image, use the best-matching library image as the reference."""
+    library_needs_colour: bool = True
+    """Use the library match only for a prompt that names a colour or a material (in any language of the
+    grammar): for one that names none ("someone") the match is arbitrary, and the generator would read its
+    colour as if the prompt had named it (a purple knit gave "someone" a purple shirt)."""
 
     def check(self) -> None:
         if self.max_pixels < 1:

@@ -69,7 +69,7 @@ class AvatarForge:
     def __init__(self, config: GenerateConfig):
         self.device = resolve_device(config.model.device)
         self.encoder = ClipEncoder.load(config.model.clip_model or None, config.model.clip_pretrained or None,
-                                        self.device)
+                                        self.device, config.model.text_tower)
         self.amortised = AmortisedModel.load_for(self.encoder, config, self.device)
         self.load_key = load_key(config)
         self._library = None
@@ -84,18 +84,26 @@ class AvatarForge:
 
     def models(self) -> dict:
         """Names and weight hashes of the loaded models (for the sidecar)."""
-        return {"clip": self.encoder.name, "clip_weights_sha256": self.encoder.weights_hash,
-                "generator": self.amortised.name, "generator_weights_sha256": self.amortised.weights_hash}
+        out = {"clip": self.encoder.name, "clip_weights_sha256": self.encoder.weights_hash,
+               "generator": self.amortised.name, "generator_weights_sha256": self.amortised.weights_hash,
+               "text_tower": self.encoder.text_tower}
+        if self.encoder.text_tower != "minilm":
+            from pipeline.encoders.multilingual import HEAD_FILE
+            from texture.library.index import sha256_file
+
+            out["text_head_sha256"] = sha256_file(HEAD_FILE) if HEAD_FILE.is_file() else None
+        return out
 
     # -------------------------------------------------------------- stages
     def encode_prompt(self, prompt: str) -> TextFeatures:
         # only a trained generator reads the clauses (with a user's CLIP there is none)
         reads_clauses = self.amortised.trained and self.amortised.fusion.clauses is not None
         clauses = split_clauses(prompt) if reads_clauses else []
-        tok = self.encoder.tokenize([prompt] + clauses)
+        tower = self.encoder.tower_for(prompt)  # the clauses are read by the prompt's tower
+        tok = self.encoder.tokenize([prompt] + clauses, [tower] * (1 + len(clauses)))
         emb = self.encoder.encode_tokens(tok)
         return TextFeatures(prompt, emb[0], truncated=tok.truncated[0], unknown=tok.unknown[0], clauses=clauses,
-                            clause_embeddings=emb[1:] if clauses else None,
+                            clause_embeddings=emb[1:] if clauses else None, tower=tower,
                             warnings=_token_warnings(prompt, tok.truncated[0], tok.unknown[0],
                                                      self.encoder.context_length))
 
@@ -117,6 +125,12 @@ class AvatarForge:
             return ImageFeatures(emb, source=str(image_path))
         if not (library and config.reference.use_library):
             return ImageFeatures(None)
+        if config.reference.library_needs_colour:
+            from pipeline.encoders.language import names_colour
+
+            if not names_colour(text.prompt):
+                return ImageFeatures(None, source="none (the prompt names no colour or material: "
+                                                  "reference.library_needs_colour)")
         best = self.library(config).best_match(text.embedding.cpu().numpy())
         if best is None:
             return ImageFeatures(None)
@@ -143,7 +157,7 @@ class AvatarForge:
                 params = replace(params, shape=with_height(params.shape, stated[0], gender_of(prompt)).to(
                     params.shape.device))
             understood = understand(prompt, heads, params, self.amortised.name if self.amortised.trained
-                                    else self.encoder.name, text.unknown, stated=stated)
+                                    else self.encoder.name, text.unknown, stated=stated, tower=text.tower)
         return AmortisedAvatar(text, ref, params, understood)
 
     def build_field(self, prompt: str, config: GenerateConfig, image: str | None = None, init: str = "amortised",
@@ -223,8 +237,10 @@ class AvatarForge:
         cond = state.text.embedding.float().cpu()
         if image and state.image.embedding is not None:
             cond = torch.nn.functional.normalize(cond + state.image.embedding.float().cpu(), dim=-1)
-        return choose_textures(state.text.prompt, self.library(config), self.encoder, config.texture,
-                               conditioning=cond.numpy())
+        prompt = state.text.prompt
+        if state.text.tower == "e5" and state.understood is not None:  # the texturer parses English garments:
+            prompt = state.understood.outfit_text() or prompt  # give it what the generator decoded, in English
+        return choose_textures(prompt, self.library(config), self.encoder, config.texture, conditioning=cond.numpy())
 
     def rig(self, mesh, textures: TextureReport, config: GenerateConfig, state: NerfState | None = None
             ) -> RiggedMesh:

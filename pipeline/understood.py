@@ -30,7 +30,6 @@ from nerf.synthetic import vocabulary as V
 from nerf.synthetic.avatar_spec import (
     ACCESSORIES,
     AGES,
-    ARCHETYPES,
     BUILDS,
     COLORS,
     HAIR,
@@ -39,6 +38,7 @@ from nerf.synthetic.avatar_spec import (
     PATTERNS,
     SKIN_TONES,
 )
+from pipeline.encoders.language import grammar_words, texturer_words
 
 #: Names of the skin tones (``SKIN_TONES``, light to dark).
 SKIN_NAMES = ("very light", "light", "medium", "brown", "dark")
@@ -107,6 +107,17 @@ class Understood:
             out.append("not used:")
             out += [f"  {u.line()}" for u in self.unused]
         return out
+
+    def outfit_text(self) -> str:
+        """The decoded garments in the grammar's English ("a red shirt and blue trousers, a black hat"): what the
+        texturer ranks swatches for when the prompt is in another language; "" when nothing was decoded."""
+        parts = []
+        for a in self.attributes:
+            d = a.details
+            if a.attribute in ("upper", "lower", "headwear") and d.get("garment") not in (None, "none"):
+                pat = {"stripes": "striped ", "plaid": "plaid ", "checks": "checked "}.get(d.get("pattern", ""), "")
+                parts.append(f"{d.get('colour', '')} {pat}{d['garment']}".strip())
+        return " and ".join(("a " if i != 1 else "") + p for i, p in enumerate(parts))
 
     def to_dict(self) -> dict:
         return {"note": self.note,
@@ -220,31 +231,6 @@ def decoded_attributes(prompt: str, out: dict[str, Tensor], params, height_m: fl
 
 
 # ------------------------------------------------------------------ words not used
-def _words(*groups) -> set[str]:
-    out: set[str] = set()
-    for g in groups:
-        items = g.values() if isinstance(g, dict) else g
-        for it in items:
-            for phrase in (it if isinstance(it, (tuple, list)) else (it,)):
-                out.update(re.findall(r"[a-z0-9]+(?:-[a-z]+)*", str(phrase).lower()))
-    return out
-
-
-def _grammar_words() -> set[str]:
-    """Every word the embedded models learned from the caption grammar."""
-    from nerf.synthetic.captions import TEMPLATES
-
-    templates = [re.sub(r"{\w+}", " ", t) for t in TEMPLATES["train"]]  # what the embedded models read
-    # minus the negations: the grammar says "no hair", but a negation is still reported as one
-    return _words(V.UPPER_WORDS, V.LOWER_WORDS, V.HEAD_WORDS, V.PATTERN_WORDS, V.HEIGHT_WORDS, V.BUILD_WORDS,
-                  V.ACC_WORDS, V.SUBJECTS, V.CHILD_SUBJECTS, V.CLAUSE_JOINERS, V.STOP_WORDS, V.COMBO_WORDS,
-                  V.ADULT_ADJECTIVES, V.ELDER_WORDS, V.GENDER_ADJECTIVES, V.SUIT_WORDS, V.BALD_WORDS, V.HAIR_WORDS,
-                  V.ARCHETYPE_WORDS,
-                  {c: syns for c, (_, syns) in COLORS.items()}, list(COLORS), list(HAIR_COLORS), list(ARCHETYPES),
-                  templates, ("hair", "bald", "head", "long", "short", "blonde", "bald-headed")) - set(V.NEGATIONS)
-
-
-_GRAMMAR: set[str] | None = None
 _TOKEN = re.compile(r"(?P<num>\d+(?:[.,]\d+)?\s*(?:cm|mm|m|metres?|meters?|ft|feet|foot|inch(?:es)?|in|yo|"
                     r"years?|y|['\"′″’”])?(?:\s*\d+\s*['\"′″’”]?)?(?![a-zA-Z]))"
                     r"|(?P<word>[a-zA-Z0-9]*[a-zA-Z][a-zA-Z0-9'’-]*)"
@@ -262,18 +248,17 @@ def _nearest(word: str, known: list[str]) -> str | None:
     return near[0] if near else None
 
 
-def unused_words(prompt: str, unknown_tokens: list[str] | None = None, read: tuple[str, ...] = ()) -> list[Unused]:
+def unused_words(prompt: str, unknown_tokens: list[str] | None = None, read: tuple[str, ...] = (),
+                 tower: str = "minilm") -> list[Unused]:
     """The words and phrases of ``prompt`` the embedded models cannot use, each with the reason (once each);
-    ``read`` are phrases a rule reads (a stated height), left out."""
+    ``read`` are phrases a rule reads (a stated height), left out. With ``tower`` = "e5" (the multilingual
+    tower read the prompt) words outside the English grammar and other scripts are not reported: e5 reads
+    them; the parts no human has, creatures, held objects and negations still are."""
     for phrase in read:
         prompt = prompt.replace(phrase, " ")
     from nerf.body.phenotypes import FEMALE_WORDS, MALE_WORDS, gender_of
-    from texture.library.swatches import MATERIAL_WORDS
 
-    global _GRAMMAR
-    if _GRAMMAR is None:
-        _GRAMMAR = _grammar_words()
-    texturer = set(V.GARMENT_REGIONS) | _words(MATERIAL_WORDS, list(MATERIAL_WORDS))
+    grammar, texturer = grammar_words(), texturer_words()
     gender = set(FEMALE_WORDS) | set(MALE_WORDS)
     out: dict[str, str] = {}
     for m in _TOKEN.finditer(prompt):
@@ -283,15 +268,17 @@ def unused_words(prompt: str, unknown_tokens: list[str] | None = None, read: tup
                                                    "numbers are not: say tall, short, thin or stout")
             continue
         if m.group("other"):
+            if tower == "e5":
+                continue
             run = m.group("other")
             read = " except the body's gender, which it names" if gender_of(run) != 0.5 else ""
-            out.setdefault(run, f"not English: the embedded text model learned English captions only, so this "
-                                f"says little{read}")
+            out.setdefault(run, f"not English: the MiniLM text tower learned English captions only, so this "
+                                f"says little{read}; model.text_tower=auto reads it with the multilingual e5 tower")
             continue
         w = m.group("word").lower().replace("’", "'").strip("'-")
         if w.endswith("'s"):
             w = w[:-2]
-        if not w or w in _GRAMMAR or w in V.FUNCTION_WORDS:
+        if not w or w in grammar or w in V.FUNCTION_WORDS:
             continue
         if w in texturer:
             region = V.GARMENT_REGIONS.get(w)
@@ -307,8 +294,8 @@ def unused_words(prompt: str, unknown_tokens: list[str] | None = None, read: tup
             out.setdefault(w, "a held object or prop: not built")
         elif w in V.NEGATIONS:
             out.setdefault(w, "negation is not read ('no hat' reads like 'hat'); name what the avatar wears")
-        else:
-            near = _nearest(w, sorted(_GRAMMAR | texturer))
+        elif tower != "e5":
+            near = _nearest(w, sorted(grammar | texturer))
             hint = f"; did you mean {near!r}?" if near else \
                 "; use words it knows (garments, colours, tall, short, thin, stout) or bring an open_clip model"
             out.setdefault(w, "not a word the embedded models learned: it says little" + hint)
@@ -319,7 +306,8 @@ def unused_words(prompt: str, unknown_tokens: list[str] | None = None, read: tup
 
 
 def understand(prompt: str, heads: dict[str, Tensor] | None, params, generator: str,
-               unknown_tokens: list[str] | None = None, stated: tuple[float, str] | None = None) -> Understood:
+               unknown_tokens: list[str] | None = None, stated: tuple[float, str] | None = None,
+               tower: str = "minilm") -> Understood:
     """The report for ``prompt``: ``heads`` is the generator's forward pass on its code (None when there is no
     trained generator for the CLIP model in use), ``params`` what it decoded. The height is the one the anny
     body is fitted to (``nerf.body.phenotypes.target_height``)."""
@@ -334,8 +322,10 @@ def understand(prompt: str, heads: dict[str, Tensor] | None, params, generator: 
     with torch.no_grad():
         attrs = decoded_attributes(prompt, heads, params, target_height(params.clamped_shape(), gender), gender,
                                    stated)
-    return Understood(prompt, attrs, unused_words(prompt, unknown_tokens, (stated[1],) if stated else ()),
-                      note=f"{generator}, before refinement")
+    read_by = ("; read by the multilingual e5 text tower, which takes the words of any language together, so "
+               "they are not checked one by one") if tower == "e5" else ""
+    return Understood(prompt, attrs, unused_words(prompt, unknown_tokens, (stated[1],) if stated else (), tower),
+                      note=f"{generator}, before refinement{read_by}")
 
 
 __all__ = ["Understood", "Attribute", "Unused", "understand", "unused_words", "PALETTE_NAMES"]

@@ -10,7 +10,10 @@ class whose template proportion is nearest the generator's), age, and a height s
 the table ends with the share of all named attributes decoded right.
 Prints a table; ``--json`` writes it.
 
-    python scripts/eval_named_attributes.py [--prompts FILE] [--neutral SEEDS] [--json runs/named.json]
+    python scripts/eval_named_attributes.py [--prompts FILE] [--neutral SEEDS] [--set model.text_tower=e5]
+                                            [--json runs/named.json]
+
+Rows with a ``lang`` (``pipeline/assets/multilingual_prompts.jsonl``) also get an "all named" row per language.
 """
 from __future__ import annotations
 
@@ -105,6 +108,8 @@ def main(argv=None) -> int:
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--neutral", type=int, default=0, metavar="SEEDS",
                     help="also measure prompts that name nothing over this many seeds each")
+    ap.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                    help="config override, e.g. model.text_tower=minilm (repeatable)")
     a = ap.parse_args(argv)
     from pipeline.generate import AvatarForge
 
@@ -112,23 +117,28 @@ def main(argv=None) -> int:
     if not rows:
         raise SystemExit(f"{a.prompts}: no rows with 'spec' and 'named' (regenerate it with "
                          "scripts/make_heldout_prompts.py)")
-    cfg = resolve_config(a.preset)
+    cfg = resolve_config(a.preset, overrides=a.overrides)
     forge = AvatarForge(cfg)
     hits: dict[str, list[bool]] = defaultdict(list)
+    by_lang: dict[str, list[bool]] = defaultdict(list)
     for r in rows:
         params = forge.amortised_template(r["prompt"], cfg).params
         spec = spec_from_dict(r["spec"])
         truth = TemplateParams.from_spec(spec)
         for attr, ok in score(params, truth, spec, r["named"], gender_of(r["prompt"])).items():
             hits[attr].append(ok)
+            if "lang" in r:
+                by_lang[f"all named ({r['lang']})"].append(ok)
     table = {k: {"accuracy": round(sum(v) / len(v), 3), "n": len(v)} for k, v in hits.items()}
     every = [ok for v in hits.values() for ok in v]
     table["all named"] = {"accuracy": round(sum(every) / len(every), 3), "n": len(every)}
-    print(f"{'named attribute':<16} {'accuracy':>8} {'n':>5}   ({len(rows)} prompts, {forge.amortised.name})")
+    table.update({k: {"accuracy": round(sum(v) / len(v), 3), "n": len(v)} for k, v in by_lang.items()})
+    print(f"{'named attribute':<16} {'accuracy':>8} {'n':>5}   ({len(rows)} prompts, {forge.amortised.name}, "
+          f"text tower {cfg.model.text_tower})")
     for k, v in table.items():
         print(f"{k:<16} {v['accuracy']:>8.3f} {v['n']:>5}")
     result = {"prompts": str(a.prompts), "generator": forge.amortised.name,
-              "generator_sha256": forge.amortised.weights_hash, "named": table}
+              "generator_sha256": forge.amortised.weights_hash, "text_tower": cfg.model.text_tower, "named": table}
     if a.neutral:
         result["neutral"] = neutral_share(forge, cfg, a.neutral)
         print(f"prompts that name nothing ({', '.join(NOTHING_NAMED)}) x {a.neutral} seeds: plain clothing in "

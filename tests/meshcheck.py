@@ -26,3 +26,13 @@ def torso_color(mesh):
     cols = np.asarray(visual.vertex_colors)[:, :3].astype(float)
     m = (v[:, 1] > 0.6 * h) & (v[:, 1] < 0.75 * h) & (np.abs(v[:, 0]) < 0.12)
     return cols[m].mean(0)
+
+
+def legs_color(mesh):
+    """Mean vertex colour of the thighs (a fifth to two fifths up: below the hands of the T-pose)."""
+    v = np.asarray(mesh.vertices)
+    h0, h = v[:, 1].min(), v[:, 1].max() - v[:, 1].min()
+    visual = mesh.visual.to_color() if hasattr(mesh.visual, "to_color") else mesh.visual
+    cols = np.asarray(visual.vertex_colors)[:, :3].astype(float)
+    m = (v[:, 1] > h0 + 0.25 * h) & (v[:, 1] < h0 + 0.4 * h)
+    return cols[m].mean(0)

@@ -21,15 +21,24 @@ FEMALE_WORDS = ("woman", "women", "female", "girl", "lady", "ladies", "queen", "
 MALE_WORDS = ("man", "men", "male", "boy", "gentleman", "king", "prince", "father", "dad", "he", "his",
               "actor", "businessman", "wizard", "sorcerer", "priest", "emperor", "hero", "husband", "son",
               "brother", "grandfather", "monk", "waiter", "guy", "lord", "sir", "viking", "samurai")
+#: The same in Spanish, Portuguese, French and German (what the multilingual text tower reads).
+FEMALE_WORDS_INTL = ("mujer", "chica", "niña", "señora", "dama", "reina", "princesa", "ella", "abuela", "enfermera",
+                     "mulher", "menina", "moça", "garota", "senhora", "rainha", "avó", "femme", "fille", "reine",
+                     "dame", "grand-mère", "infirmière", "frau", "mädchen", "königin", "prinzessin", "oma",
+                     "krankenschwester")
+MALE_WORDS_INTL = ("hombre", "chico", "niño", "señor", "rey", "príncipe", "abuelo", "homem", "menino", "rapaz",
+                   "garoto", "senhor", "rei", "avô", "homme", "monsieur", "garçon", "roi", "prince", "grand-père",
+                   "mann", "junge", "könig", "prinz", "opa", "herr")
 _CJK_FEMALE, _CJK_MALE = "女妇娘姐妹婆后", "男夫爷哥弟公王"
 
 
 def gender_of(prompt: str) -> float:
     """anny's ``gender`` for ``prompt``: 1.0 when it names a woman, 0.0 a man, 0.5 when it names neither
     (or both)."""
-    words = set(re.findall(r"[a-z]+", prompt.lower()))
-    f = bool(words & set(FEMALE_WORDS)) or any(c in prompt for c in _CJK_FEMALE)
-    m = bool(words & set(MALE_WORDS)) or any(c in prompt for c in _CJK_MALE)
+    words = set(re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)*", prompt.lower()))
+    words |= {p for w in words for p in w.split("-")}
+    f = bool(words & set(FEMALE_WORDS + FEMALE_WORDS_INTL)) or any(c in prompt for c in _CJK_FEMALE)
+    m = bool(words & set(MALE_WORDS + MALE_WORDS_INTL)) or any(c in prompt for c in _CJK_MALE) or "少年" in prompt
     return 1.0 if f and not m else 0.0 if m and not f else 0.5
 
 

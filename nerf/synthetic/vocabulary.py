@@ -128,6 +128,17 @@ def words_for(words: tuple[str, ...], group: str) -> tuple[str, ...]:
 CLAUSE_JOINERS = ("having put on", "dressed in", "clad in", "who wears", "worn by", "that has", "wearing", "sporting",
                   "showing", "with", "and", "in", "on", "has", "wears", "plus")
 """Words that join a subject to what it wears, or one garment to the next: where a prompt splits into clauses."""
+CLAUSE_JOINERS_INTL = ("que lleva", "vestido con", "vestida con", "vestido de", "vestida de", "llevando", "lleva",
+                       "luciendo", "luce", "con", "y",  # Spanish
+                       "vestido com", "vestida com", "usando", "vestindo", "veste", "com", "e",  # Portuguese
+                       "vêtu de", "vêtue de", "habillé de", "habillée de", "portant", "porte", "avec", "et",  # French
+                       "gekleidet in", "trägt", "mit", "und")  # German
+"""The same in the other languages the multilingual text tower reads, between words."""
+CJK_JOINERS = ("穿着", "戴着", "身穿", "头戴", "脚穿", "背着", "带着", "披着", "系着", "以及", "还有", "和", "与",
+               "及", "穿", "戴",  # Chinese
+               "を着ている", "を着た", "を着て", "をかぶっている", "をかぶった", "をかぶり", "をかぶって", "を背負った",
+               "を背負って", "を履いた", "を履いて", "をつけた", "をつけて", "を身につけた", "と")  # Japanese
+"""Chinese and Japanese joiners, which need no spaces around them."""
 
 def _region_words(groups: dict[str, tuple[str, ...]]) -> set[str]:
     """The last word of each synonym ("plate armour" -> "armour"), as region parsers read single words."""

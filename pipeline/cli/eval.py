@@ -67,7 +67,8 @@ def run(args) -> int:
     config = resolve_from_args(args)
     report: dict = {}
     if not args.prompts:
-        enc = ClipEncoder.load(config.model.clip_model or None, config.model.clip_pretrained or None)
+        enc = ClipEncoder.load(config.model.clip_model or None, config.model.clip_pretrained or None,
+                               text_tower=config.model.text_tower)
         report["model"] = model_report(enc, args.n)
         ev = load_evaluator(args.evaluator_weights)
         report["evaluator"] = model_report(ev, args.n)

@@ -27,13 +27,18 @@ class TokenizedText:
     """Whether each text was longer than the context and got cut."""
     unknown: list[list[str]] = field(default_factory=list)
     """Parts of each text the tokenizer has no token for (they read as one unknown token); empty lists for
-    byte-level tokenizers (open_clip's), which can spell anything."""
+    byte-level tokenizers (open_clip's), which can spell anything, and for texts the e5 tower reads."""
+    texts: list[str] = field(default_factory=list)
+    """The texts themselves."""
+    towers: list[str] = field(default_factory=list)
+    """The tower that reads each text: ``minilm`` (the model's own) or ``e5`` (the multilingual one)."""
 
 
 class ClipEncoder:
     """Text and image features from a CLIP model (embedded default or any open_clip model)."""
 
-    def __init__(self, model, name: str, weights: str, device: str | torch.device = "cpu"):
+    def __init__(self, model, name: str, weights: str, device: str | torch.device = "cpu",
+                 text_tower: str = "minilm"):
         self.model = model.to(device).eval()
         for p in self.model.parameters():
             p.requires_grad_(False)
@@ -57,29 +62,53 @@ class ClipEncoder:
         else:
             self._tok = clip_models.import_open_clip().get_tokenizer(name)
             self.context_length = int(getattr(model, "context_length", 77))
+        self.text_tower = text_tower
+        """``model.text_tower``: minilm, e5 or auto (:func:`pipeline.encoders.language.tower_for`)."""
+        self.multilingual = None
+        """The e5 tower (:class:`pipeline.encoders.multilingual.MultilingualText`), loaded on first use."""
+        if text_tower != "minilm" and name != clip_models.DEFAULT_MODEL:
+            if text_tower == "e5":
+                raise clip_models.WeightsError(f"text_tower=e5 maps text into {clip_models.DEFAULT_MODEL}'s space, "
+                                               f"not {name!r}'s: use auto or minilm")
+            self.text_tower = "minilm"  # auto: a model of the user's reads every text with its own tower
 
     # ----------------------------------------------------------------- loading
     @classmethod
     def load(cls, model_name: str | None = None, pretrained: str | None = None,
-             device: str | torch.device = "cpu") -> "ClipEncoder":
-        """The embedded default when ``model_name`` is None, else any open_clip model."""
+             device: str | torch.device = "cpu", text_tower: str = "minilm") -> "ClipEncoder":
+        """The embedded default when ``model_name`` is None, else any open_clip model. ``text_tower`` (minilm,
+        e5 or auto) chooses how the embedded default reads text; other models read it with their own tower."""
         if model_name is None or model_name in clip_models.EMBEDDED_CONFIGS:
             name = model_name or clip_models.DEFAULT_MODEL
             path = Path(pretrained) if pretrained else clip_models.WEIGHT_FILES[name]
             model = clip_models.load_embedded(name, path, device)
-            return cls(model, name, clip_models.file_sha256(path), device)
+            tower = text_tower if not pretrained else ("minilm" if text_tower == "auto" else text_tower)
+            return cls(model, name, clip_models.file_sha256(path), device, tower)
         model = clip_models.load_open_clip(model_name, pretrained, device)
         wh = clip_models.file_sha256(pretrained) if pretrained and Path(pretrained).is_file() else str(pretrained)
-        return cls(model, model_name, wh, device)
+        return cls(model, model_name, wh, device, text_tower)
 
     # ----------------------------------------------------------------- text
-    def tokenize(self, texts: list[str]) -> TokenizedText:
+    def tokenize(self, texts: list[str], towers: list[str] | None = None) -> TokenizedText:
+        """Tokens of ``texts`` for the model's own tower, and which tower reads each (``towers``, else
+        :meth:`tower_for` each text); the e5 tower reads its texts whole (no truncation, no unknown token)."""
+        towers = list(towers) if towers is not None else [self.tower_for(t) for t in texts]
         if self._minilm:
-            return TokenizedText(*self._tok(texts))
-        ids = self._tok(texts)
-        encode = getattr(self._tok, "encode", None)  # open_clip's SimpleTokenizer; others can't tell
-        trunc = [encode is not None and len(encode(t)) + 2 > self.context_length for t in texts]  # + start/end
-        return TokenizedText(ids, trunc, [[] for _ in texts])
+            ids, trunc, unknown = self._tok(texts)
+        else:
+            ids = self._tok(texts)
+            encode = getattr(self._tok, "encode", None)  # open_clip's SimpleTokenizer; others can't tell
+            trunc = [encode is not None and len(encode(t)) + 2 > self.context_length for t in texts]  # + start/end
+            unknown = [[] for _ in texts]
+        e5 = [t == "e5" for t in towers]
+        return TokenizedText(ids, [tr and not m for tr, m in zip(trunc, e5)],
+                             [[] if m else u for u, m in zip(unknown, e5)], list(texts), towers)
+
+    def tower_for(self, text: str) -> str:
+        """``minilm`` or ``e5``: the tower that reads ``text`` (``model.text_tower``)."""
+        from pipeline.encoders.language import tower_for
+
+        return tower_for(text, self.text_tower)
 
     def encode_text_tensor(self, texts: list[str]) -> Tensor:
         """Float[N, D] L2-normalised text features."""
@@ -88,10 +117,19 @@ class ClipEncoder:
     @torch.no_grad()
     def encode_tokens(self, tok: TokenizedText) -> Tensor:
         """Float[N, D] L2-normalised features of texts already through ``tokenize``."""
-        out = []
-        for i in range(0, len(tok.ids), 256):
-            out.append(self.model.encode_text(tok.ids[i:i + 256].to(self.device)).float())
-        return F.normalize(torch.cat(out), dim=-1)
+        e5 = [i for i, t in enumerate(tok.towers) if t == "e5"]
+        own = [i for i in range(len(tok.ids)) if i not in set(e5)]
+        feats = torch.zeros(len(tok.ids), self.embed_dim, device=self.device)
+        for i in range(0, len(own), 256):
+            rows = own[i:i + 256]
+            feats[rows] = F.normalize(self.model.encode_text(tok.ids[rows].to(self.device)).float(), dim=-1)
+        if e5:
+            if self.multilingual is None:
+                from pipeline.encoders.multilingual import MultilingualText
+
+                self.multilingual = MultilingualText.load(self.embed_dim)
+            feats[e5] = self.multilingual.encode([tok.texts[i] for i in e5]).to(self.device)
+        return feats
 
     def encode_texts(self, texts: list[str]) -> np.ndarray:
         return self.encode_text_tensor(list(texts)).cpu().numpy().astype(np.float32)

@@ -132,3 +132,27 @@ def test_a_bare_subject_is_an_adult_of_average_height(forge):
     for subject in ("a kid", "a little kid", "a child"):
         shape = amortised_params(forge, subject).shape
         assert float(shape[2]) == pytest.approx(child_head), (subject, shape)
+
+
+def test_a_prompt_that_names_nothing_gets_plain_neutral_clothing_whatever_the_seed(forge):
+    """Issue 30: "a person" gets a shirt and trousers in neutral colours, not a random robe or crown; and no library
+    swatch colours it (the library reference is only for prompts that name a colour or material)."""
+    import dataclasses
+
+    import torch
+
+    from nerf.generator import NEUTRAL_COLORS
+    from nerf.synthetic.avatar_spec import COLORS
+    from nerf.template import R
+
+    neutral = torch.tensor([COLORS[c][0] for c in NEUTRAL_COLORS])
+    cfg = resolve_config("tiny")
+    for prompt in ("a person", "someone", "a character"):
+        for seed in range(4):
+            av = forge.amortised_template(prompt, dataclasses.replace(cfg, seed=seed))
+            assert av.image.embedding is None and "names no colour" in av.image.source
+            lay = av.params.layout
+            assert (lay.upper, lay.lower, lay.headwear, lay.accessories) == ("shirt", "trousers", "none", ()), lay
+            cols = av.params.colors.detach().float().cpu()[[R["upper"], R["lower"]]]
+            assert (torch.cdist(cols, neutral).min(-1).values < 1e-3).all(), (prompt, seed, cols)
+    assert forge.amortised_template("a knight in a red tunic", cfg).image.source.startswith("library:")

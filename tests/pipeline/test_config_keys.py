@@ -16,7 +16,8 @@ ADDED = {"texture.sharpness = 4.0", "texture.texels = 256",  # the projection's 
          "export.vrm.allow_redistribution = True", "export.vrm.modification = 'allowModification'",
          "export.vrm.allow_violent = False", "export.vrm.allow_sexual = False",
          "export.vrm.allow_political_or_religious = False", "export.vrm.allow_antisocial_or_hate = False",
-         "export.vrm.other_license_url = ''"}
+         "export.vrm.other_license_url = ''",
+         "model.text_tower = 'auto'", "reference.library_needs_colour = True"}  # languages, weak matches (issue 30)
 
 
 def test_config_keys_and_defaults_are_those_of_0_1_0(capsys):
