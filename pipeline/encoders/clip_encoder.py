@@ -118,7 +118,7 @@ class ClipEncoder:
     def encode_tokens(self, tok: TokenizedText) -> Tensor:
         """Float[N, D] L2-normalised features of texts already through ``tokenize``."""
         e5 = [i for i, t in enumerate(tok.towers) if t == "e5"]
-        own = [i for i in range(len(tok.ids)) if i not in set(e5)]
+        own = sorted(set(range(len(tok.ids))) - set(e5))
         feats = torch.zeros(len(tok.ids), self.embed_dim, device=self.device)
         for i in range(0, len(own), 256):
             rows = own[i:i + 256]
