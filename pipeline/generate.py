@@ -88,10 +88,7 @@ class AvatarForge:
                "generator": self.amortised.name, "generator_weights_sha256": self.amortised.weights_hash,
                "text_tower": self.encoder.text_tower}
         if self.encoder.text_tower != "minilm":
-            from pipeline.encoders.multilingual import HEAD_FILE
-            from texture.library.index import sha256_file
-
-            out["text_head_sha256"] = sha256_file(HEAD_FILE) if HEAD_FILE.is_file() else None
+            out["text_head_sha256"] = self.encoder.text_head_hash
         return out
 
     # -------------------------------------------------------------- stages

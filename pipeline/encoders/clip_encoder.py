@@ -104,6 +104,19 @@ class ClipEncoder:
         return TokenizedText(ids, [tr and not m for tr, m in zip(trunc, e5)],
                              [[] if m else u for u, m in zip(unknown, e5)], list(texts), towers)
 
+    @property
+    def text_head_hash(self) -> str | None:
+        """sha256 of the e5 tower's head file (for the sidecar), hashed once; None with ``text_tower=minilm``."""
+        if self.text_tower == "minilm":
+            return None
+        if self.multilingual is not None:
+            return self.multilingual.weights_hash
+        if not hasattr(self, "_head_hash"):
+            from pipeline.encoders.multilingual import HEAD_FILE
+
+            self._head_hash = clip_models.file_sha256(HEAD_FILE) if HEAD_FILE.is_file() else None
+        return self._head_hash
+
     def tower_for(self, text: str) -> str:
         """``minilm`` or ``e5``: the tower that reads ``text`` (``model.text_tower``)."""
         from pipeline.encoders.language import tower_for

@@ -88,6 +88,7 @@ def test_a_chinese_prompt_dresses_and_sizes_the_mesh(tmp_path):
         assert main(["generate", prompt, "--out", str(out), "--preset", "tiny", "--steps", "0", "--quiet"]) == 0
         side = json.loads(out.with_suffix(".json").read_text())
         assert side["models"]["text_tower"] == "auto" and "e5" in side["understood"]["note"]
+        assert len(side["models"]["text_head_sha256"]) == 64
         assert not side["understood"]["unused"], side["understood"]["unused"]
         return load_mesh(out)
 
