@@ -56,6 +56,8 @@ class Layout:
     lower: str = "trousers"
     headwear: str = "none"
     hair: str = "short"
+    """none, short or long (the generator's classes, ``nerf.synthetic.avatar_spec.HAIR``), or a style the prompt
+    names in words (``nerf.synthetic.hair_styles.STYLES``: bun, ponytail)."""
     accessories: tuple[str, ...] = ()
     metal_skin: bool = False
     patterns: tuple[int, ...] = field(default_factory=lambda: (0,) * len(REGIONS))

@@ -26,6 +26,7 @@ from nerf.body.phenotypes import gender_of, with_height
 from nerf.mesh import extract_mesh, field_query
 from nerf.prior import BakedPrior
 from nerf.synthetic.clauses import split_clauses
+from nerf.synthetic.hair_styles import stated_hair_style
 from nerf.synthetic.measures import stated_height
 from nerf.template import TemplateParams, skeleton
 from pipeline import __version__
@@ -153,8 +154,12 @@ class AvatarForge:
             if stated is not None:  # "2 m tall", "5'4\"": the body is fitted to the number, not to the words
                 params = replace(params, shape=with_height(params.shape, stated[0], gender_of(prompt)).to(
                     params.shape.device))
+            style = stated_hair_style(prompt)
+            if style is not None and params.layout.headwear not in ("helmet", "hood"):  # a bun, a ponytail
+                params = replace(params, layout=replace(params.layout, hair=style[0]))
             understood = understand(prompt, heads, params, self.amortised.name if self.amortised.trained
-                                    else self.encoder.name, text.unknown, stated=stated, tower=text.tower)
+                                    else self.encoder.name, text.unknown, stated=stated, tower=text.tower,
+                                    hair_style=style)
         return AmortisedAvatar(text, ref, params, understood)
 
     def build_field(self, prompt: str, config: GenerateConfig, image: str | None = None, init: str = "amortised",

@@ -208,8 +208,12 @@ def decoded_attributes(prompt: str, out: dict[str, Tensor], params, height_m: fl
     else:
         attrs.append(_garment(out, params, "headwear", "headwear", phrases))
     hair = lay.hair
-    p_hair = _p(out["hair"][0].softmax(-1)[HAIR.index(hair)])
-    if hair == "none":
+    p_hair = _p(out["hair"][0].softmax(-1)[HAIR.index(hair)]) if hair in HAIR else None
+    if hair not in HAIR:  # a style named in words (nerf.synthetic.hair_styles)
+        hc, p_hc = _color(out, "hair", params)
+        attrs.append(Attribute("hair", f"{hair} {hc}", p_hc, "named",
+                               details={"style": hair, "style_p": None, "colour": hc, "colour_p": p_hc}))
+    elif hair == "none":
         attrs.append(Attribute("hair", "none (bald)", p_hair))
     else:
         hc, p_hc = _color(out, "hair", params)
@@ -307,10 +311,11 @@ def unused_words(prompt: str, unknown_tokens: list[str] | None = None, read: tup
 
 def understand(prompt: str, heads: dict[str, Tensor] | None, params, generator: str,
                unknown_tokens: list[str] | None = None, stated: tuple[float, str] | None = None,
-               tower: str = "minilm") -> Understood:
+               tower: str = "minilm", hair_style: tuple[str, str] | None = None) -> Understood:
     """The report for ``prompt``: ``heads`` is the generator's forward pass on its code (None when there is no
     trained generator for the CLIP model in use), ``params`` what it decoded. The height is the one the anny
-    body is fitted to (``nerf.body.phenotypes.target_height``)."""
+    body is fitted to (``nerf.body.phenotypes.target_height``); ``stated`` a height and ``hair_style`` a hair
+    style the prompt names in words, read by rules (their words are not reported unused)."""
     from nerf.body.phenotypes import gender_of, target_height
 
     if heads is None:
@@ -324,7 +329,8 @@ def understand(prompt: str, heads: dict[str, Tensor] | None, params, generator: 
                                    stated)
     read_by = ("; read by the multilingual e5 text tower, which takes the words of any language together, so "
                "they are not checked one by one") if tower == "e5" else ""
-    return Understood(prompt, attrs, unused_words(prompt, unknown_tokens, (stated[1],) if stated else (), tower),
+    read = tuple(x[1] for x in (stated, hair_style) if x)
+    return Understood(prompt, attrs, unused_words(prompt, unknown_tokens, read, tower),
                       note=f"{generator}, before refinement{read_by}")
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from nerf.artifacts import REGIONS, Counted, Skeleton
 from nerf.body.cut import AttrMesh, clip, concat, vertex_normals
 from nerf.body.face import dressed_morphs
-from nerf.body.garments import TUBES, backpack, cape, crown, hat, shell_fields, tube
+from nerf.body.garments import TUBES, backpack, bun, cape, crown, hat, ponytail, shell_fields, tube
 from nerf.body.landmarks import Landmarks, measure
 from nerf.body.springs import add_springs
 
@@ -160,6 +160,9 @@ def dress(body, layout) -> DressedBody:
         flare = {"robe": 0.35, "dress": 0.3, "skirt": 0.25}[kind]
         pieces.append((Piece(kind, "upper" if kind != "skirt" else "lower", double_sided=True),
                        tube(p[~nonbody], lm, lm.hip_y + 0.07, hem, flare, names)))
+    if layout.hair in ("bun", "ponytail") and layout.headwear not in ("helmet", "hood"):
+        make = bun if layout.hair == "bun" else ponytail
+        pieces.append((Piece(layout.hair, "hair"), make(p[~nonbody], lm, head, n_j)))
     if layout.headwear == "hat":
         pieces.append((Piece("hat", "headwear", double_sided=True), hat(lm, head, n_j)))
     elif layout.headwear == "crown":
@@ -196,7 +199,7 @@ def dress(body, layout) -> DressedBody:
     pos = np.stack([joints[n] for n in names]).astype(np.float32)
     vertex_pieces = np.concatenate(piece_ids)
     hanging = {i: pc.name for i, (pc, _) in enumerate(pieces)  # a tube, not a dress's fitted bodice
-               if pc.name in ("long hair", "cape") or (pc.name in TUBES and pc.double_sided)}
+               if pc.name in ("long hair", "ponytail", "cape") or (pc.name in TUBES and pc.double_sided)}
     names, parents, pos, w, springs, colliders = add_springs(
         allm.vertices, allm.weights, vertex_pieces, hanging, names,
         list(body.joint_parents), pos, lm, welded_v, dense)

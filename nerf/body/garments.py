@@ -6,8 +6,8 @@ Two kinds, as layered-avatar systems build them:
   moved out along the body's normals by the garment's thickness: shirts, jackets, armour, trousers, shorts,
   shoes, boots, hair, helmets, hoods, belts. They keep the body's UVs and skin weights, so they move with it.
 * **Procedural** pieces where cloth leaves the body: flared tubes for skirts, dresses and robes, a sheet
-  for a cape, lathes for hats and crowns, a box for a backpack; their skin weights blend the body's joints
-  they hang from.
+  for a cape, lathes for hats and crowns, a box for a backpack, an ellipsoid for a bun and a tapered tube for
+  a ponytail; their skin weights blend the body's joints they hang from.
 
 Sizes are in metres on an adult and scale with the body through its landmarks.
 """
@@ -81,7 +81,7 @@ def shell_fields(layout, p: np.ndarray, lm: Landmarks, excluded: np.ndarray, arm
     off_face = np.maximum(y - (lm.eye_centers[0, 1] + 0.03), (c[2] + 0.035) - z)
     if layout.hair != "none" and layout.headwear not in ("helmet", "hood"):
         front = _sig(z - c[2], 0.02)
-        long_hair = layout.hair == "long"
+        long_hair = layout.hair == "long"  # a bun or a ponytail: pulled back, close like short hair
         back_line = (lm.shoulder_y - 0.1) if long_hair else (lm.neck_y + 0.025)
         line = back_line * (1 - front) + (lm.eye_centers[0, 1] + 0.05) * front
         f = y - line
@@ -219,6 +219,83 @@ def crown(lm: Landmarks, head: int, joints: int) -> AttrMesh:
     r, top = lm.head_radius, lm.top_y - lm.head_center[1]
     return lathe([(0.98 * r, top + 0.02), (0.98 * r, top - 0.045), (0.93 * r, top - 0.05)], lm.head_center,
                  head, joints, spikes=6)
+
+
+def _back_of_head(p: np.ndarray, lm: Landmarks, y: float, half_width: float = 0.05) -> float:
+    """The body's rearmost z near the mid-plane at height ``y`` (head, neck or upper back)."""
+    band = (np.abs(p[:, 0]) < half_width) & (np.abs(p[:, 1] - y) < 0.015)
+    return float(p[band, 2].min()) if band.any() else float(lm.head_center[2] - lm.head_radius)
+
+
+def _outward(v: np.ndarray, f: np.ndarray, axis_points: np.ndarray) -> np.ndarray:
+    """``f`` with every triangle wound counter-clockwise seen from outside: away from ``axis_points``
+    Float[V, 3] (the point of the piece's axis each vertex was built around)."""
+    n = np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])
+    inward = (n * (v[f].mean(1) - axis_points[f].mean(1))).sum(1) < 0
+    f = f.copy()
+    f[inward] = f[inward][:, ::-1]
+    return f
+
+
+def bun(p: np.ndarray, lm: Landmarks, head: int, joints: int, rings: int = 12, segments: int = 24) -> AttrMesh:
+    """A bun at the back of the head, just below the crown (clear of a hat's brim): an ellipsoid sunk a
+    little into the hair, weighted to the head."""
+    k = lm.head_radius / 0.075  # a child's head is smaller
+    rx, ry, rz = 0.042 * k, 0.038 * k, 0.034 * k
+    yc = float(lm.head_center[1]) + 0.01 * k
+    c = np.array([0.0, yc, _back_of_head(p, lm, yc) - 0.6 * rz])
+    verts, uv = [c + (0.0, 0.0, -rz)], [(0.5, 0.0)]  # the back pole, the latitude rings, the front pole
+    for i in range(1, rings):
+        phi = np.pi * i / rings  # 0 at the back pole, pi at the front (inside the hair)
+        for j in range(segments):
+            th = 2 * np.pi * j / segments
+            verts.append(c + (rx * np.sin(phi) * np.cos(th), ry * np.sin(phi) * np.sin(th), -rz * np.cos(phi)))
+            uv.append((j / segments, i / rings))
+    verts.append(c + (0.0, 0.0, rz))
+    uv.append((0.5, 1.0))
+    v = np.asarray(verts)
+    last, ring = len(v) - 1, np.arange(segments)
+    f = np.concatenate([np.stack([np.zeros(segments, np.int64), 1 + ring, 1 + (ring + 1) % segments], 1),
+                        1 + _grid_faces(rings - 1, segments, wrap=True),
+                        np.stack([np.full(segments, last), last - segments + (ring + 1) % segments,
+                                  last - segments + ring], 1)])
+    f = _outward(v, f, np.broadcast_to(c, v.shape))
+    return _piece(v, f, uv, _one_hot(len(v), head, joints))
+
+
+def ponytail(p: np.ndarray, lm: Landmarks, head: int, joints: int, rings: int = 18, segments: int = 16
+             ) -> AttrMesh:
+    """A ponytail tied at the back of the head and hanging behind the neck to between the shoulder blades:
+    a tube, thick below the tie and tapering to a closed tip, that never tucks in toward the body. Weighted
+    to the head; ``nerf.body.springs`` gives it a chain of its own."""
+    k = lm.head_radius / 0.075
+    top = float(lm.head_center[1]) + 0.02 * k
+    tip = lm.shoulder_y - 0.08 * k
+    z_tie = _back_of_head(p, lm, top) + 0.004
+    verts, uv, axis = [], [], []
+    zc_prev = z_tie
+    for i in range(rings):
+        t = i / (rings - 1)
+        yy = top + (tip - top) * t
+        r = float(np.interp(t, (0.0, 0.06, 0.3, 0.85, 1.0), (0.014, 0.024, 0.028, 0.012, 0.003))) * k
+        out = z_tie - 0.03 * min(1.0, 5 * t)  # out from under the tie, then falling
+        zc = min(zc_prev, out, _back_of_head(p, lm, yy, 0.08) - r - 0.012) if i else z_tie
+        zc_prev = zc
+        for j in range(segments):
+            th = 2 * np.pi * j / segments
+            verts.append((r * np.sin(th), yy, zc + 0.85 * r * np.cos(th)))
+            uv.append((j / segments, t))
+            axis.append((0.0, yy, zc))
+    verts.append((0.0, tip - 0.004 * k, zc))  # a closed tip (the top end is inside the hair)
+    uv.append((0.5, 1.0))
+    axis.append((0.0, tip + 0.01, zc))
+    v, ax = np.asarray(verts), np.asarray(axis)
+    last, ring = len(v) - 1, np.arange(segments)
+    f = np.concatenate([_grid_faces(rings, segments, wrap=True),
+                        np.stack([np.full(segments, last), last - segments + ring,
+                                  last - segments + (ring + 1) % segments], 1)])
+    f = _outward(v, f, ax)
+    return _piece(v, f, uv, _one_hot(len(v), head, joints))
 
 
 def backpack(p: np.ndarray, lm: Landmarks, spine: int, joints: int) -> AttrMesh:

@@ -1,9 +1,9 @@
 """Secondary joints for what hangs off the body: long hair, a cape and skirts sway on chains of their own.
 
 ``add_springs`` gives each hanging piece of a dressed body one or more chains of joints (a
-``nerf.artifacts.SpringChain``) below the body joint it hangs from: long hair below the head, a cape's left
-and right halves below the upper spine, a skirt, dress or robe four chains (front, left, back, right) below
-the hips. The piece's vertices are re-weighted onto them: a vertex is carried by the bone it lies along,
+``nerf.artifacts.SpringChain``) below the body joint it hangs from: long hair or a ponytail below the head,
+a cape's left and right halves below the upper spine, a skirt, dress or robe four chains (front, left, back,
+right) below the hips. The piece's vertices are re-weighted onto them: a vertex is carried by the bone it lies along,
 blending linearly into the neighbouring bones (and, at the top, into the joint the piece hangs from), and
 around a skirt between the two nearest chains. A skirt keeps the share its legs had, so a stride in an
 engine without spring physics still moves it. Colliders on the head, neck, spine and legs keep the chains
@@ -229,9 +229,9 @@ def add_springs(vertices: np.ndarray, weights: np.ndarray, vertex_pieces: np.nda
                 body_v: np.ndarray, body_w: np.ndarray):
     """The dressed body's rig with spring chains for its hanging pieces: (names, parents, Float[J', 3]
     positions, Float[V, J'] weights, springs, colliders). ``hanging`` maps a piece index (``vertex_pieces``)
-    to what it is: ``long hair``, ``cape`` or a tube's name (``skirt``, ``dress``, ``robe``). Without such a
-    piece the rig is as given and both lists are empty. ``body_v``/``body_w`` are the welded body's vertices
-    and dense weights (for the colliders)."""
+    to what it is: ``long hair``, ``ponytail``, ``cape`` or a tube's name (``skirt``, ``dress``, ``robe``).
+    Without such a piece the rig is as given and both lists are empty. ``body_v``/``body_w`` are the welded
+    body's vertices and dense weights (for the colliders)."""
     rig = Rig(list(names), list(parents), [np.asarray(p, np.float32) for p in positions],
               np.asarray(weights, np.float32).copy())
     springs: list[SpringChain] = []
@@ -239,7 +239,7 @@ def add_springs(vertices: np.ndarray, weights: np.ndarray, vertex_pieces: np.nda
         mask = vertex_pieces == i
         if not mask.any():
             continue
-        if piece == "long hair":
+        if piece in ("long hair", "ponytail"):
             springs += _hair(rig, vertices, mask, lm)
         elif piece == "cape":
             springs += _cape(rig, vertices, mask)

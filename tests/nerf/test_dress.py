@@ -158,3 +158,41 @@ def test_an_a_pose_keeps_the_hands_out_of_the_trousers(model):
     for piece in ("trousers", "belt"):
         k = [p.name for p in d.pieces].index(piece)
         assert d.weights[d.vertex_pieces == k][:, arm].sum(1).max() < 0.5, piece
+
+
+def test_a_bun_and_a_ponytail_sit_behind_the_head(adult):
+    """A bun: a closed shape behind the head at its height; a ponytail: hangs from the back of the head to
+    below the neck, behind the body all the way, on a spring chain of its own; both outward-facing."""
+    import trimesh
+
+    lm = None
+    for style in ("bun", "ponytail"):
+        d = dress(adult, Layout(hair=style))
+        lm = d.landmarks
+        i = [p.name for p in d.pieces].index(style)
+        assert d.pieces[i].region == "hair" and "hair" in [p.name for p in d.pieces]  # pulled back, close
+        sel = d.vertex_pieces == i
+        v = d.vertices[sel]
+        keep = np.flatnonzero(sel)
+        f = d.faces[np.isin(d.faces, keep).all(1)]
+        remap = np.full(d.n_vertices, -1)
+        remap[keep] = np.arange(len(keep))
+        m = trimesh.Trimesh(v, remap[f], process=False)
+        assert m.volume > 0  # wound outward (a closed bun, or a tube whose ends add little)
+        assert v[:, 2].max() < lm.head_center[2] - 0.5 * lm.head_radius  # behind the head
+        if style == "bun":
+            assert m.is_watertight
+            assert abs(v[:, 1].mean() - lm.head_center[1]) < 0.04 and 0.05 < np.ptp(v[:, 0]) < 0.12
+            assert not d.skeleton.springs
+        else:
+            assert v[:, 1].max() > lm.head_center[1] and v[:, 1].min() < lm.shoulder_y - 0.03
+            # never inside the body: behind the back of the neck and torso (skin or shirt) below the neck
+            hair = [j for j, p in enumerate(d.pieces) if p.region == "hair"]
+            body = d.vertices[~np.isin(d.vertex_pieces, hair)]
+            for y in np.linspace(lm.shoulder_y - 0.02, lm.neck_y - 0.03, 4):
+                band = body[(np.abs(body[:, 1] - y) < 0.01) & (np.abs(body[:, 0]) < 0.05)]
+                tail = v[np.abs(v[:, 1] - y) < 0.01]
+                assert tail[:, 2].max() < band[:, 2].min(), y
+            chain = [n for n in d.skeleton.names if n.startswith("HairBack")]
+            assert chain and any(s.name == "hair" for s in d.skeleton.springs)
+            assert d.weights[sel][:, [d.skeleton.names.index(n) for n in chain]].sum(1).max() > 0.5
