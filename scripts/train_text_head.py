@@ -21,14 +21,12 @@ e5 embeddings are cached in ``--cache`` (about 30 ms a text on 2 cores). Writes 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import random
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -40,7 +38,7 @@ from nerf.synthetic.clauses import split_clauses  # noqa: E402
 from nerf.synthetic.corpus import is_heldout  # noqa: E402
 from nerf.synthetic.languages import LANGUAGES, translated_caption  # noqa: E402
 from pipeline.encoders.clip_encoder import ClipEncoder  # noqa: E402
-from pipeline.encoders.multilingual import HEAD_FILE, TextHead, e5_embed  # noqa: E402
+from pipeline.encoders.multilingual import HEAD_FILE, TextHead, e5_embed_cached  # noqa: E402
 
 NEUTRAL_PROMPTS = ("a person", "a human", "someone", "a character", "an avatar", "a man", "a woman", "a boy",
                    "a girl", "a child", "a 3d avatar", "a game character", "a humanoid", "a figure", "a guy")
@@ -81,21 +79,7 @@ def translated_pairs(n_specs: int, seed: int, heldout: bool = False) -> list[tup
 
 
 def cached_e5(texts: list[str], cache: Path) -> torch.Tensor:
-    key = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
-    path = cache / f"e5-{len(texts)}-{key}.npy"
-    if path.is_file():
-        return torch.from_numpy(np.load(path))
-    t0, out = time.time(), []
-    for i in range(0, len(texts), 256):
-        out.append(e5_embed(texts[i:i + 256]))
-        if i % 5120 == 0:
-            print(f"e5 {i + len(out[-1])}/{len(texts)} texts, {time.time() - t0:.0f}s", flush=True)
-    arr = np.concatenate(out)
-    cache.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npy")
-    np.save(tmp, arr)
-    tmp.replace(path)
-    return torch.from_numpy(arr)
+    return e5_embed_cached(texts, cache, log=lambda m: print(m, flush=True))
 
 
 def evaluate(head: TextHead, e5: torch.Tensor, teacher: torch.Tensor) -> dict:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import random
 
 from nerf.synthetic.avatar_spec import AvatarSpec
+from nerf.synthetic.captions import _implied
 
 LANGUAGES = ("zh", "es", "ja", "fr", "de", "pt")
 
@@ -329,11 +330,49 @@ def _a(phrase: str) -> str:
     return ("an " if phrase[:1] in "aeiou" else "a ") + phrase
 
 
+def _record_named(named: dict, spec: AvatarSpec, lang: str, body: list[str], keep_lower: bool, keep_head: bool,
+                  keep_hair: bool, accs: list[str], colors: bool) -> None:
+    """What a translated caption names (see :func:`translated_caption`). A child archetype is marked as a
+    child in Chinese and Japanese only ("小海盗"), so elsewhere its age stays unnamed."""
+    if spec.archetype in _ARCHETYPES:
+        implied = {k: v for k, v in _implied(spec).items() if colors or not k.endswith("_color")}
+        named.update(implied, subject=spec.archetype, implied=tuple(implied))
+        if spec.age != "child" or lang in ("zh", "ja"):
+            named["age"] = spec.age
+    elif spec.age == "child":
+        named.update(subject="child", age="child")
+    else:
+        named.update(subject="person", age="adult")
+    named.update({k: getattr(spec, k) for k in ("height", "build") if getattr(spec, k) in body})
+    named["upper"] = spec.upper
+    if colors:
+        named["upper_color"] = spec.upper_color
+    if spec.upper_pattern in _PATTERNS:
+        named["upper_pattern"] = spec.upper_pattern
+    if keep_lower:
+        named.update(lower=spec.lower, lower_pattern=spec.lower_pattern)
+        if colors:
+            named["lower_color"] = spec.lower_color
+    if keep_head:
+        named["headwear"] = spec.headwear
+        if colors:
+            named["headwear_color"] = spec.headwear_color
+    if keep_hair:
+        named.update(headwear="none", hair=spec.hair)
+        if spec.hair != "none":
+            named["hair_color"] = spec.hair_color
+    if accs:
+        named["accessories"] = tuple(sorted(set(accs) | set(named.get("accessories", ()))))
+        if colors and any(a in ("cape", "backpack") for a in accs):
+            named["accessory_color"] = spec.accessory_color
+
+
 def translated_caption(spec: AvatarSpec, rng: random.Random, lang: str,
-                       pieces: list[tuple[str, str]] | None = None) -> tuple[str, str]:
+                       pieces: list[tuple[str, str]] | None = None, named: dict | None = None) -> tuple[str, str]:
     """(a caption of ``spec`` in ``lang``, the English caption naming the same attributes). ``pieces``, if
     given, receives (phrase, English phrase) for the caption's subject and each garment it names: what the
-    prompt's clauses look like."""
+    prompt's clauses look like. ``named``, if given, receives the attributes the caption names, as
+    ``nerf.synthetic.captions.caption(named=...)`` records them (recording draws nothing from ``rng``)."""
     if lang not in LANGUAGES:
         raise ValueError(f"lang={lang!r}: one of {', '.join(LANGUAGES)}")
     col = _LANG_COL[lang]
@@ -364,6 +403,8 @@ def translated_caption(spec: AvatarSpec, rng: random.Random, lang: str,
         en.append(", with " + " and ".join(_a(f"{spec.accessory_color} {a}") if colors and a in ("cape", "backpack")
                                             else a for a in accs))
     english = " ".join(en).replace(" ,", ",")
+    if named is not None:
+        _record_named(named, spec, lang, body, keep_lower, keep_head, keep_hair, accs, colors)
 
     def garment(value: str, color: str | None, pattern: str = "solid") -> str:
         w = rng.choice(_GARMENTS[lang][value])

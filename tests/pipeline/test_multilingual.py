@@ -102,6 +102,7 @@ def test_a_chinese_prompt_dresses_and_sizes_the_mesh(tmp_path):
 
 
 def test_the_translated_grammar_names_what_its_english_twin_names():
+    """The words, the English twin and the recorded ``named`` (the generator's targets) agree."""
     import random
 
     from nerf.synthetic.avatar_spec import AvatarSpec
@@ -115,14 +116,19 @@ def test_the_translated_grammar_names_what_its_english_twin_names():
     for lang in LANGUAGES:
         seen = 0
         for i in range(40):
-            pieces = []
-            text, english = translated_caption(spec, random.Random(i), lang, pieces)
+            pieces, named = [], {}
+            text, english = translated_caption(spec, random.Random(i), lang, pieces, named)
+            assert (text, english) == translated_caption(spec, random.Random(i), lang)  # recording draws nothing
             assert not looks_english(text), text
-            assert ("red" in english) == any(w in text for w in words[lang][0]), (text, english)
+            red = any(w in text for w in words[lang][0])
+            assert ("red" in english) == red == (named.get("upper_color") == "red"), (text, english, named)
+            assert named["upper"] == "shirt" and ("tall" in english) == (named.get("height") == "tall"), named
             if "blue trousers" in english:
                 assert any(w in text for w in words[lang][1]), (text, pieces)
                 assert "blue trousers" in dict(pieces).values(), (text, pieces)
+                assert (named["lower"], named["lower_color"]) == ("trousers", "blue"), named
                 seen += 1
+            assert ("trousers" in english) == ("lower" in named), (text, named)
             assert gender_of(text) == 0.0, text  # the body's gender is read from the words of every language
         assert seen > 10, lang
 
@@ -130,8 +136,8 @@ def test_the_translated_grammar_names_what_its_english_twin_names():
 def test_colour_words_are_found_in_every_language():
     from pipeline.encoders.language import names_colour
 
-    for p in ("a knight in a red tunic", "a man in denim", "一个穿红色衬衫的男人", "白いワンピースの女性", "una camisa roja",
-              "pantalones azules", "ein Mann mit rotem Hemd", "une robe bleue", "calças pretas"):
+    for p in ("a knight in a red tunic", "a man in denim", "一个穿红色衬衫的男人", "白いワンピースの女性",
+              "una camisa roja", "pantalones azules", "ein Mann mit rotem Hemd", "une robe bleue", "calças pretas"):
         assert names_colour(p), p
     for p in ("a person", "someone", "a tall lanky wizard", "一个矮个子女孩", "背の高い男性", "una mujer alta"):
         assert not names_colour(p), p
