@@ -70,6 +70,9 @@ OPEN_P = 0.5
 HEADS: dict[str, int] = {"upper": len(UPPER), "lower": len(LOWER), "headwear": len(HEADWEAR), "hair": len(HAIR),
                          "upper_pattern": len(PATTERNS), "lower_pattern": len(PATTERNS),
                          "age": len(AGES), "height": len(HEIGHTS), "build": len(BUILDS)}
+#: Heads whose open value is their neutral one when that is a candidate (``open_pick``'s ``neutral``): an
+#: unsure headwear head ("a knight in a red tunic": hat 0.46, none 0.35, helmet 0.19) gives no headwear.
+NEUTRAL_WHEN_OPEN: dict[str, int] = {"headwear": HEADWEAR.index("none")}
 
 #: Every region albedo of the corpus: named colours, skin tones, hair colours (sRGB in [0, 1]).
 PALETTE: tuple[tuple[float, float, float], ...] = tuple(dict.fromkeys(
@@ -121,9 +124,10 @@ class ShapeGenerator(nn.Module):
         """TemplateParams from row ``i`` of a forward pass (the body as in the module doc). A discrete head or a
         region colour the prompt decides (top probability ``OPEN_P`` or more) is taken by argmax; one it leaves
         open is drawn with ``seed`` among the values at least half as likely as the top one (``open_pick``),
-        so the seed varies what the prompt leaves open (skin tone, hair, a neutral colour) and nothing else.
+        so the seed varies what the prompt leaves open (skin tone, hair, a neutral colour) and nothing else;
+        an open headwear is none when none is among them (``NEUTRAL_WHEN_OPEN``).
         ``seed=None`` takes every argmax."""
-        pick = {k: open_pick(out[k][i].softmax(-1), seed, k) for k in HEADS}
+        pick = {k: open_pick(out[k][i].softmax(-1), seed, k, NEUTRAL_WHEN_OPEN.get(k)) for k in HEADS}
         spec = AvatarSpec(upper=UPPER[pick["upper"]], lower=LOWER[pick["lower"]], headwear=HEADWEAR[pick["headwear"]],
                           hair=HAIR[pick["hair"]], upper_pattern=PATTERNS[pick["upper_pattern"]],
                           lower_pattern=PATTERNS[pick["lower_pattern"]],
@@ -139,12 +143,17 @@ class ShapeGenerator(nn.Module):
         return TemplateParams(shape[0], colors.to(out["colors"].dtype), layout)
 
 
-def open_pick(p: Tensor, seed: int | None, key: str) -> int:
-    """The index ``decode`` takes from probabilities ``p`` Float[C]: the argmax when ``p.max() >= OPEN_P`` or
-    ``seed`` is None, else one of the values with ``p >= p.max() / 2``, drawn by ``seed`` and ``key``
-    (each head its own draw, the same for the same seed)."""
+def open_pick(p: Tensor, seed: int | None, key: str, neutral: int | None = None) -> int:
+    """The index ``decode`` takes from probabilities ``p`` Float[C]: the argmax when ``p.max() >= OPEN_P``;
+    else ``neutral`` when it is one of the values with ``p >= p.max() / 2`` (nobody expects a hat the prompt
+    may not have asked for); else the argmax when ``seed`` is None, or one of those values drawn by ``seed``
+    and ``key`` (each head its own draw, the same for the same seed)."""
     top = int(p.argmax())
-    if seed is None or float(p[top]) >= OPEN_P:
+    if float(p[top]) >= OPEN_P:
+        return top
+    if neutral is not None and float(p[neutral]) >= float(p[top]) / 2:
+        return neutral
+    if seed is None:
         return top
     cands = torch.nonzero(p >= p[top] / 2).flatten().tolist()
     return int(cands[zlib.crc32(f"{seed}|{key}".encode()) % len(cands)])

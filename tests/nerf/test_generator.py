@@ -83,3 +83,18 @@ def test_the_seed_draws_only_what_the_heads_leave_open():
     assert set(picks) == {0, 1, 2}  # never the unlikely one
     assert picks == [open_pick(spread, s, "upper") for s in range(40)]  # the same seed, the same draw
     assert open_pick(spread, None, "upper") == 1
+
+
+def test_an_unsure_headwear_head_gives_no_headwear():
+    """Nobody expects a hat the prompt may not have asked for: an open head with a neutral value takes it
+    when it is a candidate, whatever the seed; a sure head or a neutral too unlikely keeps the model's pick."""
+    from nerf.generator import NEUTRAL_WHEN_OPEN, open_pick
+    from nerf.synthetic.avatar_spec import HEADWEAR
+
+    none = NEUTRAL_WHEN_OPEN["headwear"]
+    assert HEADWEAR[none] == "none"
+    unsure = torch.tensor([0.35, 0.46, 0.19, 0.0, 0.0])  # "a tall knight in a red tunic": none, hat, helmet
+    assert {open_pick(unsure, s, "headwear", none) for s in range(20)} | {open_pick(unsure, None, "headwear", none)} \
+        == {none}
+    assert open_pick(torch.tensor([0.06, 0.02, 0.92, 0.0, 0.0]), 3, "headwear", none) == 2
+    assert {open_pick(torch.tensor([0.1, 0.45, 0.45, 0.0, 0.0]), s, "headwear", none) for s in range(20)} == {1, 2}
