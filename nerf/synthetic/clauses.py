@@ -42,9 +42,33 @@ def _split_zh_de(part: str) -> list[str]:
     return out + [part[start:]]
 
 
+def _split_ja_ni(part: str) -> list[str]:
+    """A Japanese clause cut at the に that pairs two garments ("青いジャケットにグレーのスカート" -> "青いジャケット",
+    "グレーのスカート"): where the words before it end in a garment or the words after it start with a colour.
+    に elsewhere ("非常に背の高い", very tall) stays."""
+    if "に" not in part:
+        return [part]
+    from nerf.synthetic.languages import colour_words, garment_words
+
+    garments, colours = garment_words("ja"), colour_words()["ja"] + _JA_COLOUR_STARTS
+    out, start = [], 0
+    for i, ch in enumerate(part):
+        if ch == "に" and i > start and (part[start:i].endswith(garments) or part[i + 1:].startswith(colours)):
+            out.append(part[start:i])
+            start = i + 1
+    return out + [part[start:]]
+
+
+#: Colour words a Japanese garment phrase starts with beyond the grammar's own (their stems: 青緑色の, 水色の, ...).
+_JA_COLOUR_STARTS = ("青緑", "水色", "紺", "ベージュ", "クリーム", "ワイン", "カーキ", "ブラウン", "ブラック",
+                     "ホワイト", "レッド", "ブルー", "グリーン", "イエロー", "パープル", "黄緑", "深緑", "濃い",
+                     "薄い", "明るい", "暗い")
+
+
 def split_clauses(prompt: str, max_clauses: int = MAX_CLAUSES) -> list[str]:
     """The prompt's clauses, in order, at most ``max_clauses``; ``[prompt]`` when nothing splits it."""
     parts = [" ".join(p.split()) for p in _SPLIT.split(prompt) if p]
     parts = [q for p in parts for q in _split_zh_de(p)]
+    parts = [q for p in parts for q in _split_ja_ni(p)]
     parts = [p for p in parts if p and re.search(r"\w", p)]
     return parts[:max_clauses] or [" ".join(prompt.split())]

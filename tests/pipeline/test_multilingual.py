@@ -48,6 +48,9 @@ def test_the_translated_prompt_file_holds_three_languages_of_the_same_prompts():
     ("一个穿红色衬衫和蓝色裤子的高个子男人", ["一个", "红色衬衫", "蓝色裤子", "高个子男人"]),
     ("一个穿红色的衬衫的女孩", ["一个", "红色的衬衫", "女孩"]),
     ("赤いシャツと青いズボンを着た背の高い男性", ["赤いシャツ", "青いズボン", "背の高い男性"]),
+    ("非常に背の高い男性、青いダウンジャケットにグレーのタイトスカート",  # に pairs garments; "very" keeps its に
+     ["非常に背の高い男性", "青いダウンジャケット", "グレーのタイトスカート"]),
+    ("黒いスーツに青緑色のヘルメット", ["黒いスーツ", "青緑色のヘルメット"]),
     ("un hombre alto con una camisa roja y pantalones azules",
      ["un hombre alto", "una camisa roja", "pantalones azules"]),
     ("ein großer Mann mit rotem Hemd und blauer Hose", ["ein großer Mann", "rotem Hemd", "blauer Hose"]),
