@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Re-render the corpus and retrain the embedded models on it, in order; each step logs to runs/retrain/STEP.log.
 #
-#   bash scripts/retrain.sh [corpus] [clip] [generator] [text-head] [evaluator-corpus] [evaluator] [prompts] [card]
+#   bash scripts/retrain.sh [corpus] [clip] [text-head] [generator] [evaluator-corpus] [evaluator] [prompts] [card]
 #
-# With no step named, runs them all (about 3.9 h on 2 cores: corpus 15 min, CLIP 12 min, generator 8 min,
-# multilingual text head 25 min, evaluator corpus 25 min, evaluator 130 min). Weights are written to
-# runs/retrain/ first and copied over the shipped ones in pipeline/assets/ only when their step succeeded, so
-# a failed or stopped run leaves the shipped models as they were. The generator and the multilingual text head
-# learn from the shipped CLIP model's features: retrain them after the CLIP step. Run the tests before
-# committing the new weights. EVAL_STEPS=N trains the evaluator for N steps instead of 14400 (half the steps
+# With no step named, runs them all (about 4 h on 2 cores: corpus 15 min, CLIP 12 min, multilingual text
+# head 25 min, generator 20 min (half of it embedding its captions in other languages with e5, cached),
+# evaluator corpus 30 min, evaluator 80-130 min). Weights are written to runs/retrain/ first and copied over the
+# shipped ones in pipeline/assets/ only when their step succeeded, so a failed or stopped run leaves the
+# shipped models as they were. The multilingual text head learns from the shipped CLIP model's features, and
+# the generator from both: retrain them in this order after the CLIP step. Run the tests before committing
+# the new weights. EVAL_STEPS=N trains the evaluator for N steps instead of 14400 (half the steps
 # is about half the time, and a weaker evaluator: say so).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +18,7 @@ LOG=runs/retrain
 ASSETS=pipeline/assets
 mkdir -p "$LOG"
 steps=("$@")
-[ ${#steps[@]} -eq 0 ] && steps=(corpus clip generator text-head evaluator-corpus evaluator prompts card)
+[ ${#steps[@]} -eq 0 ] && steps=(corpus clip text-head generator evaluator-corpus evaluator prompts card)
 
 run() {  # run NAME CMD...: log to $LOG/NAME.log, fail loudly
   local name=$1; shift
@@ -58,6 +59,6 @@ for step in "${steps[@]}"; do
     card)
       run card "$PY" scripts/write_model_card.py ;;
     *)
-      echo "unknown step '$step': corpus clip generator text-head evaluator-corpus evaluator prompts card" >&2; exit 2 ;;
+      echo "unknown step '$step': corpus clip text-head generator evaluator-corpus evaluator prompts card" >&2; exit 2 ;;
   esac
 done
