@@ -22,6 +22,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from nerf.body.garments import HIDES_HAIR
 from nerf.body.phenotypes import gender_of, with_height
 from nerf.mesh import extract_mesh, field_query
 from nerf.prior import BakedPrior
@@ -155,7 +156,7 @@ class AvatarForge:
                 params = replace(params, shape=with_height(params.shape, stated[0], gender_of(prompt)).to(
                     params.shape.device))
             style = stated_hair_style(prompt)
-            if style is not None and params.layout.headwear not in ("helmet", "hood"):  # a bun, a ponytail
+            if style is not None and params.layout.headwear not in HIDES_HAIR:  # a bun, a ponytail
                 params = replace(params, layout=replace(params.layout, hair=style[0]))
             understood = understand(prompt, heads, params, self.amortised.name if self.amortised.trained
                                     else self.encoder.name, text.unknown, stated=stated, tower=text.tower,

@@ -15,7 +15,7 @@ import numpy as np
 from nerf.artifacts import REGIONS, Counted, Skeleton
 from nerf.body.cut import AttrMesh, clip, concat, vertex_normals
 from nerf.body.face import dressed_morphs
-from nerf.body.garments import TUBES, backpack, bun, cape, crown, hat, ponytail, shell_fields, tube
+from nerf.body.garments import HIDES_HAIR, TUBES, backpack, bun, cape, crown, hat, ponytail, shell_fields, tube
 from nerf.body.landmarks import Landmarks, measure
 from nerf.body.springs import add_springs
 
@@ -160,7 +160,7 @@ def dress(body, layout) -> DressedBody:
         flare = {"robe": 0.35, "dress": 0.3, "skirt": 0.25}[kind]
         pieces.append((Piece(kind, "upper" if kind != "skirt" else "lower", double_sided=True),
                        tube(p[~nonbody], lm, lm.hip_y + 0.07, hem, flare, names)))
-    if layout.hair in ("bun", "ponytail") and layout.headwear not in ("helmet", "hood"):
+    if layout.hair in ("bun", "ponytail") and layout.headwear not in HIDES_HAIR:
         make = bun if layout.hair == "bun" else ponytail
         pieces.append((Piece(layout.hair, "hair"), make(p[~nonbody], lm, head, n_j)))
     if layout.headwear == "hat":

@@ -26,6 +26,8 @@ THICKNESS = {"shirt": 0.006, "jacket": 0.012, "robe": 0.010, "dress": 0.006, "ar
              "hair": 0.008, "long hair": 0.012, "helmet": 0.022, "hood": 0.014, "belt": 0.018}
 """How far each shell stands off the body (outer layers thicker, so they stay outside the inner ones)."""
 TUBES = {"skirt", "dress", "robe"}
+HIDES_HAIR = ("helmet", "hood")
+"""Headwear that covers the hair: no hair shell, bun or ponytail under it."""
 
 
 @dataclass
@@ -79,7 +81,7 @@ def shell_fields(layout, p: np.ndarray, lm: Landmarks, excluded: np.ndarray, arm
     c = lm.head_center
     # the face, as a signed field: positive above the brows or behind the face's plane
     off_face = np.maximum(y - (lm.eye_centers[0, 1] + 0.03), (c[2] + 0.035) - z)
-    if layout.hair != "none" and layout.headwear not in ("helmet", "hood"):
+    if layout.hair != "none" and layout.headwear not in HIDES_HAIR:
         front = _sig(z - c[2], 0.02)
         long_hair = layout.hair == "long"  # a bun or a ponytail: pulled back, close like short hair
         back_line = (lm.shoulder_y - 0.1) if long_hair else (lm.neck_y + 0.025)

@@ -12,6 +12,7 @@ always, and the body, lower garment, headwear, hair and accessories each most of
 """
 from __future__ import annotations
 
+import functools
 import random
 
 from nerf.synthetic.avatar_spec import AvatarSpec
@@ -305,8 +306,10 @@ def _subject(spec: AvatarSpec, rng: random.Random, lang: str) -> tuple[str, str,
     return w, g, en
 
 
+@functools.cache
 def colour_words() -> dict[str, tuple[str, ...]]:
-    """language -> every colour word of the grammar in it (garment and hair colours, all forms)."""
+    """language -> every colour word of the grammar in it (garment and hair colours, all forms); built once
+    (the clause splitter asks on every Japanese prompt): do not mutate it."""
     out: dict[str, set[str]] = {lang: set() for lang in LANGUAGES}
     for lang in LANGUAGES:
         col = _LANG_COL[lang]
@@ -320,6 +323,7 @@ def colour_words() -> dict[str, tuple[str, ...]]:
     return {lang: tuple(sorted(ws)) for lang, ws in out.items()}
 
 
+@functools.cache
 def garment_words(lang: str) -> tuple[str, ...]:
     """Every garment and accessory word of ``lang`` (zh and ja: the words themselves; others: the nouns)."""
     return tuple(w if isinstance(w, str) else w[0] for ws in _GARMENTS[lang].values() for w in ws)
