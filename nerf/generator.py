@@ -120,12 +120,15 @@ class ShapeGenerator(nn.Module):
                                   out["build"].softmax(-1), torch.stack([1 - armour, armour], -1))
         return out
 
-    def decode(self, out: dict[str, Tensor], i: int = 0, seed: int | None = None) -> TemplateParams:
+    def decode(self, out: dict[str, Tensor], i: int = 0, seed: int | None = None,
+               archetype: str | None = None) -> TemplateParams:
         """TemplateParams from row ``i`` of a forward pass (the body as in the module doc). A discrete head or a
         region colour the prompt decides (top probability ``OPEN_P`` or more) is taken by argmax; one it leaves
         open is drawn with ``seed`` among the values at least half as likely as the top one (``open_pick``),
         so the seed varies what the prompt leaves open (skin tone, hair, a neutral colour) and nothing else;
-        an open headwear is none when none is among them (``NEUTRAL_WHEN_OPEN``).
+        an open headwear is none when none is among them (``NEUTRAL_WHEN_OPEN``). ``archetype``, the one the
+        prompt names (``nerf.synthetic.archetype_words.stated_archetype``), makes an open colour it wears the
+        same as the top repeat the top's (``matched_regions``: a nurse's trousers are her scrubs' colour).
         ``seed=None`` takes every argmax."""
         pick = {k: open_pick(out[k][i].softmax(-1), seed, k, NEUTRAL_WHEN_OPEN.get(k)) for k in HEADS}
         spec = AvatarSpec(upper=UPPER[pick["upper"]], lower=LOWER[pick["lower"]], headwear=HEADWEAR[pick["headwear"]],
@@ -140,7 +143,22 @@ class ShapeGenerator(nn.Module):
         shape = body_shape(self.body, age, height, build, armour)
         probs = out["color_logits"][i].softmax(-1)
         colors = self.palette[[open_pick(probs[r], seed, f"color.{REGIONS[r]}") for r in range(len(REGIONS))]]
+        for region in matched_regions(archetype, spec.upper):
+            r = REGIONS.index(region)
+            if float(probs[r].max()) < OPEN_P:
+                colors[r] = colors[REGIONS.index("upper")]
         return TemplateParams(shape[0], colors.to(out["colors"].dtype), layout)
+
+
+def matched_regions(archetype: str | None, upper: str) -> tuple[str, ...]:
+    """The regions whose colour ``archetype`` makes the same as its top's ("same" in
+    ``nerf.synthetic.avatar_spec.ARCHETYPES``: a suit, scrubs, a police cap), when ``upper`` is its top."""
+    from nerf.synthetic.avatar_spec import ARCHETYPES
+
+    fixed = ARCHETYPES.get(archetype or "", {})
+    if fixed.get("upper") != upper:
+        return ()
+    return tuple(region for region, attr in _REGION_COLOR.items() if fixed.get(attr) == "same")
 
 
 def open_pick(p: Tensor, seed: int | None, key: str, neutral: int | None = None) -> int:
@@ -276,5 +294,6 @@ def named_targets(spec: AvatarSpec, named: dict | None = None) -> dict[str, Tens
     return t
 
 
-__all__ = ["ShapeGenerator", "GeneratorConfig", "targets", "named_targets", "open_pick", "decoded_colors", "Layout",
+__all__ = ["ShapeGenerator", "GeneratorConfig", "targets", "named_targets", "open_pick", "matched_regions",
+           "decoded_colors", "Layout",
            "PALETTE"]

@@ -70,9 +70,11 @@ class AmortisedModel(nn.Module):
         return self.generator(z[None]) if self.trained else None
 
     @torch.no_grad()
-    def decode(self, z: Tensor, heads: dict[str, Tensor] | None = None, seed: int | None = None) -> TemplateParams:
+    def decode(self, z: Tensor, heads: dict[str, Tensor] | None = None, seed: int | None = None,
+               archetype: str | None = None) -> TemplateParams:
         """The avatar for ``z`` (``heads``: its forward pass, when the caller has it already); ``seed`` draws what
-        the prompt leaves open (``nerf.generator.ShapeGenerator.decode``)."""
+        the prompt leaves open, ``archetype`` matches colours it wears alike
+        (``nerf.generator.ShapeGenerator.decode``)."""
         if not self.trained:
             return TemplateParams.default(z.device)
-        return self.generator.decode(heads if heads is not None else self.heads(z), 0, seed=seed)
+        return self.generator.decode(heads if heads is not None else self.heads(z), 0, seed=seed, archetype=archetype)

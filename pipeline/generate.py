@@ -26,6 +26,7 @@ from nerf.body.garments import HIDES_HAIR
 from nerf.body.phenotypes import gender_of, with_height
 from nerf.mesh import extract_mesh, field_query
 from nerf.prior import BakedPrior
+from nerf.synthetic.archetype_words import stated_archetype
 from nerf.synthetic.clauses import split_clauses
 from nerf.synthetic.hair_styles import stated_hair_style
 from nerf.synthetic.measures import stated_height
@@ -150,7 +151,7 @@ class AvatarForge:
         with timer("condition"):
             z = self.condition(text, ref).z
             heads = self.amortised.heads(z)
-            params = self.amortised.decode(z, heads, seed=config.seed)
+            params = self.amortised.decode(z, heads, seed=config.seed, archetype=stated_archetype(prompt))
             stated = stated_height(prompt)
             if stated is not None:  # "2 m tall", "5'4\"": the body is fitted to the number, not to the words
                 params = replace(params, shape=with_height(params.shape, stated[0], gender_of(prompt)).to(

@@ -19,6 +19,9 @@ Another share are in other languages (``nerf.synthetic.languages.translated_capt
 Japanese, French, German, Portuguese), read as ``generate`` reads them: multilingual-e5 through the shipped
 text head (``pipeline.encoders.multilingual``), so the fusion MLP learns the head's features as they are,
 not only the MiniLM features the head imitates.
+Another share call an avatar without an archetype by an archetype it does not dress as
+(``nerf.synthetic.captions.contradicting_caption``: "a knight in a red tunic"), naming only what they say:
+without them an archetype's word brought its helmet or hat to any outfit.
 The text comes in twice: the whole caption's embedding, and the embeddings of its clauses
 (``nerf.synthetic.clauses.split_clauses``: "a red shirt", "blue trousers"), which the FusionMLP
 reads as a set; they tell which colour goes with which garment.
@@ -47,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from nerf.artifacts import REGIONS  # noqa: E402
 from nerf.generator import HEADS, named_targets  # noqa: E402
-from nerf.synthetic.captions import caption, short_caption  # noqa: E402
+from nerf.synthetic.captions import caption, contradicting_caption, short_caption  # noqa: E402
 from nerf.synthetic.clauses import MAX_CLAUSES, split_clauses  # noqa: E402
 from nerf.synthetic.corpus import refresh_captions, spec_from_dict  # noqa: E402
 from nerf.synthetic.languages import LANGUAGES, translated_caption  # noqa: E402
@@ -73,6 +76,9 @@ P_SHORT = 0.15
 N_SHORT = 2
 #: Share of training examples whose caption is in another language (with ``--translated`` > 0).
 P_TRANSLATED = 0.2
+#: Share of training examples (among avatars without an archetype) whose caption calls the avatar by an
+#: archetype it does not dress as (``nerf.synthetic.captions.contradicting_caption``: "a knight in a red tunic").
+P_CONTRADICTING = 0.1
 
 
 @torch.no_grad()
@@ -87,19 +93,28 @@ def image_features(enc: ClipEncoder, images: np.ndarray, idx: list[int]) -> torc
 def features(enc: ClipEncoder, images: np.ndarray, caps: list[str], clauses: list[str], idx: list[int],
              cache: Path) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Text features of the captions and of their clauses, and image features of the corpus rows
-    ``idx``; cached beside the corpus (keyed by the CLIP weights), since they take minutes on a CPU."""
-    key = {"captions": caps, "clauses": clauses, "images": idx}
+    ``idx``; cached beside the corpus (keyed by the CLIP weights), since they take minutes on a CPU. A cache
+    of other texts or images keeps what it has: only the texts (or the images) it lacks are encoded."""
+    old_text: dict[str, torch.Tensor] = {}
+    old_img = None
     if cache.is_file():
         blob = torch.load(cache, weights_only=True)
-        if blob["key"] == key:
-            return blob["text"], blob["clauses"], blob["images"]
+        key = blob["key"]
+        if key["images"] == idx:
+            old_img = blob["images"]
+        old_text = dict(zip(key["captions"], blob["text"]))
+        old_text.update(zip(key["clauses"], blob["clauses"]))
 
     def text(xs: list[str]) -> torch.Tensor:
-        return torch.cat([enc.encode_text_tensor(xs[i:i + 512]).cpu() for i in range(0, len(xs), 512)])
+        todo = [x for x in dict.fromkeys(xs) if x not in old_text]
+        for i in range(0, len(todo), 512):
+            old_text.update(zip(todo[i:i + 512], enc.encode_text_tensor(todo[i:i + 512]).cpu()))
+        return torch.stack([old_text[x] for x in xs]) if xs else torch.zeros(0, enc.embed_dim)
 
-    out = text(caps), text(clauses), image_features(enc, images, idx)
+    out = text(caps), text(clauses), old_img if old_img is not None else image_features(enc, images, idx)
     tmp = cache.with_suffix(".tmp")
-    torch.save({"key": key, "text": out[0], "clauses": out[1], "images": out[2]}, tmp)
+    torch.save({"key": {"captions": caps, "clauses": clauses, "images": idx}, "text": out[0], "clauses": out[1],
+                "images": out[2]}, tmp)
     tmp.replace(cache)
     return out
 
@@ -172,6 +187,12 @@ def main(argv=None) -> int:
         r = random.Random(f"short|{k}")
         av["captions"]["short"] = [named_caption(short_caption)
                                    for _ in range(N_SHORT if av["split"] == "train" else 1)]
+        r = random.Random(f"contradicting|{k}")
+        n: dict = {}
+        text = contradicting_caption(spec, r, group, named=n)
+        if text is not None:
+            av["named"].setdefault(text, n)
+        av["captions"]["contradicting"] = [text] if text is not None else []
         r = random.Random(f"translated|{k}")
         tr = []
         for _ in range(a.translated if av["split"] == "train" else min(1, a.translated)):
@@ -185,7 +206,7 @@ def main(argv=None) -> int:
     for k in ids:
         c = avatars[k]["captions"]
         caps += (c.get("train", []) + c.get("full", [])) if avatars[k]["split"] == "train" else c["heldout"]
-        caps += c["colorfree"] + c["short"]
+        caps += c["colorfree"] + c["short"] + c["contradicting"]
     caps = sorted(set(caps))
     cap_index = {c: i for i, c in enumerate(caps)}
     cap_clauses = {c: split_clauses(c) for c in caps}
@@ -239,7 +260,7 @@ def main(argv=None) -> int:
         return tg_cache[key]
 
     def make_batch(pool: list[int], n: int, train: bool, color_free: bool = False, reference: str = "none",
-                   short: bool = False, translated: bool = False):
+                   short: bool = False, translated: bool = False, contradicting: bool = False):
         """Training batches draw captions and references at random; evaluation batches take the
         held-out caption (colour-free or terse if asked) with the given ``reference`` (none/render/swatch)."""
         ks = [rng.choice(pool) for _ in range(n)] if train else pool[:n]
@@ -252,13 +273,15 @@ def main(argv=None) -> int:
                 u = rng.random()
                 if c["translated"] and rng.random() < P_TRANSLATED:
                     cap = rng.choice(c["translated"])
+                elif c["contradicting"] and rng.random() < P_CONTRADICTING:
+                    cap = c["contradicting"][0]
                 else:
                     cap = rng.choice(c["colorfree"] if u < P_COLOR_FREE else c["short"] if u < P_COLOR_FREE + P_SHORT
                                      else c["train"] + c["full"])
                 r = rng.random()
             else:
                 cap = c["colorfree"][0] if color_free else c["short"][0] if short else \
-                    c["translated"][0] if translated else c["heldout"][0]
+                    c["translated"][0] if translated else c["contradicting"][0] if contradicting else c["heldout"][0]
                 r = START[reference]
             t_on, i_row, i_vec, ref = True, None, None, "none"
             if r < START["library"]:
@@ -356,6 +379,14 @@ def main(argv=None) -> int:
             ev["translated_upper_color_acc"] = upper_color_acc(out, tgt)
             for h in HEADS:
                 ev[f"translated_{h}_acc"] = named_acc(out[h], tgt[h])
+        # held-out avatars called by an archetype they do not dress as: no headwear or accessory unless named
+        contra = [k for k in test_ids if avatars[k]["captions"]["contradicting"]]
+        inputs, tgt = make_batch(contra, len(contra), False, contradicting=True)
+        out = forward(inputs)
+        ev["contradicting_headwear_acc"] = named_acc(out["headwear"], tgt["headwear"])
+        ev["contradicting_upper_acc"] = named_acc(out["upper"], tgt["upper"])
+        ev["contradicting_no_unnamed_accessory"] = round(float(((out["accessories"] > 0).float()
+                                                                <= tgt["accessories"]).all(-1).float().mean()), 4)
         # colour-free held-out captions: the colours can only come from the reference
         for ref in ("swatch", "render"):
             inputs, tgt = make_batch(test_ids, len(test_ids), False, color_free=True, reference=ref)

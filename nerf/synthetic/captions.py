@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import re
 
-from nerf.synthetic.avatar_spec import ARCHETYPES, COLORS, HAIR_COLORS, AvatarSpec, covers_legs
+from nerf.synthetic.avatar_spec import ARCHETYPE_GENDER, ARCHETYPES, COLORS, HAIR_COLORS, AvatarSpec, covers_legs
 from nerf.synthetic.vocabulary import (
     ACC_WORDS,
     ADULT_ADJECTIVES,
@@ -105,7 +105,7 @@ def _implied(spec: AvatarSpec) -> dict:
 
 
 def phrases(spec: AvatarSpec, rng: random.Random, full: bool = False, colors: bool = True,
-            named: dict | None = None, group: str = "train") -> dict[str, str]:
+            named: dict | None = None, group: str = "train", call: str | None = None) -> dict[str, str]:
     """Natural-language pieces describing ``spec``; ``full`` keeps every attribute, ``colors=False``
     names no colour at all (the prompts for which a reference image decides the colours). Synonyms come
     from ``vocabulary.words_for(words, group)`` (held-out synonyms only in the held-out groups).
@@ -113,6 +113,8 @@ def phrases(spec: AvatarSpec, rng: random.Random, full: bool = False, colors: bo
     ``named``, if given, receives the attributes the pieces name (attribute -> spec value; synonyms
     such as "crimson"/"scarlet" or "tall"/"towering" give the same entry; an archetype's word names what
     the archetype fixes). Recording draws nothing from ``rng``, so captions stay the same with or without it.
+    ``call`` names the subject with that archetype's word although ``spec`` does not wear its outfit
+    (:func:`contradicting_caption`): the word then implies nothing.
     """
     keep = (lambda p: True) if full else (lambda p: rng.random() < p)
     named = {} if named is None else named
@@ -127,7 +129,9 @@ def phrases(spec: AvatarSpec, rng: random.Random, full: bool = False, colors: bo
 
     gender = spec.gender if spec.gender in SUBJECT_WORDS else "any"
     # subject with age, height and build adjectives
-    if spec.archetype and spec.archetype in ARCHETYPE_WORDS and keep(0.85):
+    if call is not None:
+        noun, named["subject"], named["age"] = pick(ARCHETYPE_WORDS[call]), call, spec.age
+    elif spec.archetype and spec.archetype in ARCHETYPE_WORDS and keep(0.85):
         noun = pick(ARCHETYPE_WORDS[spec.archetype])
         named["subject"] = spec.archetype
         implied = {k: v for k, v in _implied(spec).items() if colors or not k.endswith("_color")}
@@ -212,15 +216,16 @@ def phrases(spec: AvatarSpec, rng: random.Random, full: bool = False, colors: bo
 
 
 def caption(spec: AvatarSpec, rng: random.Random, group: str = "train", full: bool = False,
-            colors: bool = True, named: dict | None = None) -> str:
+            colors: bool = True, named: dict | None = None, call: str | None = None) -> str:
     """A caption of ``spec`` from the template group ``group`` (``colors=False``: no colour words).
 
     ``named``, if given, receives the attributes the caption names (see :func:`phrases`); a
-    template that leaves out a slot (some have no ``{acc}``) leaves its entry out too.
+    template that leaves out a slot (some have no ``{acc}``) leaves its entry out too. ``call``: see
+    :func:`phrases`.
     """
     tpl = rng.choice(TEMPLATES[group])
     pieces: dict = {}
-    text = tpl.format(**phrases(spec, rng, full=full, colors=colors, named=pieces, group=group))
+    text = tpl.format(**phrases(spec, rng, full=full, colors=colors, named=pieces, group=group, call=call))
     if named is not None:
         slots = set(re.findall(r"{(\w+)}", tpl))
         drop = {"acc": ("accessories", "accessory_color"), "lower": ("lower", "lower_color", "lower_pattern"),
@@ -229,6 +234,21 @@ def caption(spec: AvatarSpec, rng: random.Random, group: str = "train", full: bo
         named.update({k: v for k, v in pieces.items() if k in implied
                       or not any(k in keys and slot not in slots for slot, keys in drop.items())})
     return re.sub(r"\s+", " ", text).strip()
+
+
+def contradicting_caption(spec: AvatarSpec, rng: random.Random, group: str = "train",
+                          named: dict | None = None) -> str | None:
+    """A caption that calls an avatar without an archetype by an archetype's word whose outfit it contradicts:
+    "a knight in a red tunic and blue jeans". What users mean by it is the garments they name on a knight's
+    body, not a helmet and a cape they did not ask for: the caption names what it says and nothing more, so
+    the generator's targets (``nerf.generator.named_targets``) make the rest neutral (no headwear, no
+    accessories). The archetype is one whose upper garment differs from ``spec``'s, whose word names no other
+    gender, and that fixes no body (a robot's metal skin). None for an avatar that has an archetype."""
+    if spec.archetype:
+        return None
+    choices = sorted(a for a, fixed in ARCHETYPES.items() if a in ARCHETYPE_WORDS and fixed.get("upper") != spec.upper
+                     and ARCHETYPE_GENDER.get(a, spec.gender) == spec.gender and "skin" not in fixed)
+    return caption(spec, rng, group, named=named, call=rng.choice(choices)) if choices else None
 
 
 def short_caption(spec: AvatarSpec, rng: random.Random, colors: bool = True, named: dict | None = None,

@@ -329,6 +329,14 @@ def garment_words(lang: str) -> tuple[str, ...]:
     return tuple(w if isinstance(w, str) else w[0] for ws in _GARMENTS[lang].values() for w in ws)
 
 
+def archetype_words(archetype: str) -> tuple[str, ...]:
+    """Every word of ``archetype`` in the languages of the grammar (both genders' forms)."""
+    out: list[str] = []
+    for w in _ARCHETYPES.get(archetype, ()):
+        out += w if isinstance(w, tuple) else (w,)
+    return tuple(dict.fromkeys(out))
+
+
 # ---------------------------------------------------------------------------------------------- captions
 def _a(phrase: str) -> str:
     return ("an " if phrase[:1] in "aeiou" else "a ") + phrase
@@ -477,4 +485,4 @@ def translated_caption(spec: AvatarSpec, rng: random.Random, lang: str,
     return " ".join(text.split()), english
 
 
-__all__ = ["LANGUAGES", "translated_caption", "garment_words", "colour_words"]
+__all__ = ["LANGUAGES", "translated_caption", "garment_words", "colour_words", "archetype_words"]

@@ -98,3 +98,33 @@ def test_an_unsure_headwear_head_gives_no_headwear():
         == {none}
     assert open_pick(torch.tensor([0.06, 0.02, 0.92, 0.0, 0.0]), 3, "headwear", none) == 2
     assert {open_pick(torch.tensor([0.1, 0.45, 0.45, 0.0, 0.0]), s, "headwear", none) for s in range(20)} == {1, 2}
+
+
+def test_an_archetype_wearing_one_colour_draws_it_once():
+    """A nurse's scrubs are blue, teal, white or green, top and trousers alike: told the archetype, decode
+    gives open trousers the top's colour; a decided colour, another top or no archetype keeps its own draw."""
+    from nerf.artifacts import REGIONS
+    from nerf.generator import HEADS, PALETTE, ShapeGenerator, matched_regions
+    from nerf.synthetic.avatar_spec import COLORS, UPPER
+
+    assert matched_regions("nurse", "shirt") == ("lower",)
+    assert set(matched_regions("police officer", "jacket")) == {"lower", "headwear"}
+    assert matched_regions("nurse", "robe") == () and matched_regions(None, "shirt") == ()
+    gen = ShapeGenerator(8)
+    scrubs = [PALETTE.index(COLORS[c][0]) for c in ("blue", "teal", "white", "green")]
+    out = {k: torch.zeros(1, n) for k, n in HEADS.items()}
+    out["upper"][0, UPPER.index("shirt")] = 9.0
+    out["accessories"] = torch.full((1, 4), -5.0)
+    logits = torch.full((len(REGIONS), len(PALETTE)), -20.0)
+    logits[:, scrubs] = 0.0
+    out["color_logits"], out["colors"] = logits[None], torch.zeros(1, len(REGIONS), 3)
+    up, lo = REGIONS.index("upper"), REGIONS.index("lower")
+    apart = [gen.decode(out, seed=s).colors for s in range(12)]
+    assert any(not torch.equal(c[up], c[lo]) for c in apart)  # drawn apart without the archetype
+    for s in range(12):
+        c = gen.decode(out, seed=s, archetype="nurse").colors
+        assert torch.equal(c[up], c[lo])
+    sure = out["color_logits"].clone()
+    sure[0, lo, scrubs[1]] = 9.0  # "a nurse in teal trousers" decides the trousers
+    assert any(not torch.equal(c[up], c[lo]) for c in
+               (gen.decode(dict(out, color_logits=sure), seed=s, archetype="nurse").colors for s in range(12)))
