@@ -171,7 +171,11 @@ def main(argv=None) -> int:
                 f"{gen['args']['steps']} steps, {gen['train_seconds'] / 60:.1f} min. "
                 "A third of the training captions name no colour at all, so only the reference can tell the "
                 "colours: that is what makes `--image` decide the outfit's colours when the prompt names none. "
-                "Another 15% are terse (\"a knight\", \"a stout wizard in a purple robe\"), as users type.", "",
+                "Another 15% are terse (\"a knight\", \"a stout wizard in a purple robe\"), as users type. "
+                "A fifth are in other languages (Chinese, Spanish, Japanese, French, German, Portuguese), read "
+                "through multilingual-e5 and the text head as `generate` reads them. Some call an avatar by an "
+                "archetype it does not dress as (\"a knight in a red tunic\") and name only what they say, so an "
+                "archetype's word does not bring its helmet to another outfit (the `contradicting_*` rows).", "",
                 "Held-out prompts, text only (the `colorfree_*` rows: held-out captions with every colour word "
                 "removed, with no reference, a swatch of the upper garment's colour, or a render of the avatar; "
                 "the `short_*` rows: terse captions with the library reference `generate` gives them, scored on "
